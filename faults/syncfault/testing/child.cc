@@ -64,6 +64,7 @@ Child::Child(const ChildOptions& options) {
     ::dup2(out_fd, 2);
     if (options.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*options.gid) != 0)) _exit(126);
     if (options.uid && ::setuid(*options.uid) != 0) _exit(126);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
     ::execvpe(argv[0], argv.data(), envp.data());
     _exit(127);
   }

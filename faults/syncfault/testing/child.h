@@ -21,6 +21,7 @@ struct ChildOptions {
   std::string output_file;                 // else stdout+stderr go here (appended), or /dev/null
   std::optional<uid_t> uid;                // drop to this user (gid, no supplementary groups)
   std::optional<gid_t> gid;
+  std::string cwd;  // empty: inherit
 };
 
 // The current process's environment as a map, for ChildOptions::env.
