@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <thread>
+#include <cstdio>
 #include <cerrno>
 #include <fstream>
 #include <set>
@@ -176,6 +179,40 @@ TEST_F(SyncFaultTest, ModeSwitchesWhileTheTargetRuns) {
   EXPECT_EQ(c.lied, 1u);
   ctl_.ResetCounters();
   EXPECT_EQ(ctl_.counters(Function::kFdatasync).calls, 0u);
+}
+
+// Two processes hammer fdatasync while the rule flips: every call is accounted for once,
+// and each reply agrees with the counters (no torn rule is ever applied).
+TEST_F(SyncFaultTest, ConcurrentCallsAndRuleChangesStayConsistent) {
+  auto a = StartProbe();
+  auto b = StartProbe();
+  ctl_.ResetCounters();
+  constexpr int kCalls = 20000;
+  ctl_.SetRule(Function::kFdatasync, Rule::Fail(EIO));
+  a->Send("burst " + std::to_string(kCalls) + " fdatasync");
+  b->Send("burst " + std::to_string(kCalls) + " fdatasync");
+  std::atomic<bool> done{false};
+  std::thread flipper([&] {
+    for (int i = 0; !done.load(); ++i) {
+      ctl_.SetRule(Function::kFdatasync, i % 2 ? Rule::Fail(EIO) : Rule::Lie());
+    }
+  });
+  auto ra = a->ReadLine(std::chrono::seconds(30));
+  auto rb = b->ReadLine(std::chrono::seconds(30));
+  done = true;
+  flipper.join();
+  ASSERT_TRUE(ra && rb);
+  long zero_a, failed_a, zero_b, failed_b;
+  ASSERT_EQ(std::sscanf(ra->c_str(), "zero %ld failed %ld", &zero_a, &failed_a), 2) << *ra;
+  ASSERT_EQ(std::sscanf(rb->c_str(), "zero %ld failed %ld", &zero_b, &failed_b), 2) << *rb;
+  Counters c = ctl_.counters(Function::kFdatasync);
+  EXPECT_EQ(c.calls, 2u * kCalls);
+  EXPECT_EQ(c.passed + c.failed + c.lied, c.calls);
+  EXPECT_EQ(c.failed, static_cast<uint64_t>(failed_a + failed_b));
+  EXPECT_EQ(c.passed + c.lied, static_cast<uint64_t>(zero_a + zero_b));
+  EXPECT_GT(c.failed, 0u);
+  EXPECT_GT(c.lied, 0u) << "the rule never flipped during the bursts";
+  EXPECT_EQ(c.passed, 0u) << "pass was never set, yet a call went through";
 }
 
 TEST_F(SyncFaultTest, ControlFileHasTheDocumentedHeader) {

@@ -6,6 +6,7 @@
  *   fsync | fdatasync | syncfs | sync_file_range | msync
  *                      -> "0" | "-1 ERRNO"   (after dirtying the current file)
  *   sync               -> "done"
+ *   burst N fdatasync  -> "zero Z failed F" after N back-to-back calls (no writes)
  *   quit               -> exits 0
  * Every sync is preceded by a write so the real call has something to flush.
  */
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,6 +53,17 @@ int main(void) {
       continue;
     }
     if (strcmp(line, "quit") == 0) return 0;
+    if (strncmp(line, "burst ", 6) == 0 && g_fd >= 0) {
+      long n = strtol(line + 6, NULL, 10), zero = 0, failed = 0;
+      for (long i = 0; i < n; ++i) {
+        if (fdatasync(g_fd) == 0)
+          ++zero;
+        else
+          ++failed;
+      }
+      printf("zero %ld failed %ld\n", zero, failed);
+      continue;
+    }
     if (strcmp(line, "sync") == 0) {
       sync();
       printf("done\n");

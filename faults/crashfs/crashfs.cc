@@ -1,0 +1,84 @@
+// crashfs public API: thin wrapper over Filesystem, plus name conversions for CLIs.
+#include "faults/crashfs/crashfs.h"
+
+#include "faults/crashfs/filesystem.h"
+
+namespace crashlab::crashfs {
+
+std::unique_ptr<CrashFs> CrashFs::Mount(const Options& options) {
+  auto fs = std::make_unique<Filesystem>(options);
+  fs->Start();
+  return std::unique_ptr<CrashFs>(new CrashFs(std::move(fs)));
+}
+
+CrashFs::CrashFs(std::unique_ptr<Filesystem> fs) : fs_(std::move(fs)) {}
+CrashFs::~CrashFs() = default;
+
+void CrashFs::Freeze() { fs_->Freeze(); }
+CutReport CrashFs::PowerCut(const CutOptions& cut) { return fs_->PowerCut(cut); }
+void CrashFs::SetSyncMode(SyncMode mode) { fs_->SetSyncMode(mode); }
+SyncMode CrashFs::GetSyncMode() const { return fs_->sync_mode(); }
+void CrashFs::ArmTrigger(const Trigger& trigger) { fs_->ArmTrigger(trigger); }
+void CrashFs::DisarmTrigger() { fs_->DisarmTrigger(); }
+bool CrashFs::Triggered() const { return fs_->Triggered(); }
+bool CrashFs::WaitTriggered(std::chrono::milliseconds timeout) const {
+  return fs_->WaitTriggered(timeout);
+}
+std::vector<Event> CrashFs::Events() const { return fs_->Events(); }
+Stats CrashFs::GetStats() const { return fs_->GetStats(); }
+const Options& CrashFs::options() const { return fs_->options(); }
+
+const char* ToString(OpKind op) {
+  switch (op) {
+    case OpKind::kWrite: return "write";
+    case OpKind::kFsync: return "fsync";
+    case OpKind::kFsyncDir: return "fsyncdir";
+    case OpKind::kRename: return "rename";
+    case OpKind::kUnlink: return "unlink";
+    case OpKind::kCreate: return "create";
+  }
+  return "?";
+}
+
+const char* ToString(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kPass: return "pass";
+    case SyncMode::kFail: return "fail";
+    case SyncMode::kLie: return "lie";
+  }
+  return "?";
+}
+
+const char* ToString(CutOptions::Torn torn) {
+  switch (torn) {
+    case CutOptions::Torn::kNone: return "none";
+    case CutOptions::Torn::kRandomPages: return "pages";
+    case CutOptions::Torn::kPrefix: return "prefix";
+  }
+  return "?";
+}
+
+std::optional<OpKind> ParseOpKind(const std::string& s) {
+  for (OpKind k : {OpKind::kWrite, OpKind::kFsync, OpKind::kFsyncDir, OpKind::kRename,
+                   OpKind::kUnlink, OpKind::kCreate}) {
+    if (s == ToString(k)) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<SyncMode> ParseSyncMode(const std::string& s) {
+  for (SyncMode m : {SyncMode::kPass, SyncMode::kFail, SyncMode::kLie}) {
+    if (s == ToString(m)) return m;
+  }
+  return std::nullopt;
+}
+
+std::optional<CutOptions::Torn> ParseTorn(const std::string& s) {
+  for (auto t : {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages,
+                 CutOptions::Torn::kPrefix}) {
+    if (s == ToString(t)) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace crashlab::crashfs

@@ -1,0 +1,153 @@
+// crashfs: a FUSE passthrough filesystem that simulates power cuts (drops unsynced data and metadata).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crashlab::crashfs {
+
+struct Options {
+  std::string backing;     // directory whose contents the mount shows
+  std::string mountpoint;  // empty directory to mount on
+  // Kernel writeback caching: far fewer requests, but the daemon sees the kernel's
+  // flushes, not the application's write() calls (write triggers count flushes).
+  bool writeback_cache = true;
+  // Also fsync the backing file when the model makes data durable, so a real host crash
+  // keeps what a simulated one keeps. Off = faster, durability is the model's only.
+  bool backing_fsync = true;
+  uint64_t seed = 0;        // torn-write randomness
+  bool allow_other = true;  // let other users (the store's uid) use the mount; needs root
+  bool debug = false;       // libfuse request log on stderr
+};
+
+// What fsync, fdatasync and directory fsync do.
+enum class SyncMode {
+  kPass,  // succeed and make the file's data (or the directory's entries) durable
+  kFail,  // return EIO, make nothing durable
+  kLie,   // return success, make nothing durable
+};
+
+// Operations a trigger can count.
+enum class OpKind { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
+
+// Freeze the filesystem when the k-th (1-based) operation of `op` whose mount-relative
+// path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives, before
+// that operation takes effect. fsync counts fsync and fdatasync of files; unlink counts
+// unlink and rmdir; create counts create, mknod, mkdir, symlink and link; rename matches
+// the source or the target path.
+struct Trigger {
+  OpKind op = OpKind::kFsync;
+  uint64_t k = 1;
+  std::string glob = "*";
+};
+
+struct CutOptions {
+  enum class Torn {
+    kNone,         // every unsynced byte is lost
+    kRandomPages,  // each unsynced 4 KiB page of each file survives with probability 1/2
+    kPrefix,       // per file, a random 512-byte-aligned prefix of its last write survives
+  };
+  Torn torn = Torn::kNone;
+  // Torn randomness; default Options::seed + number of earlier cuts of this mount.
+  std::optional<uint64_t> seed;
+};
+
+// One entry of the sync/namespace history, for write-ups of findings.
+struct Event {
+  uint64_t seq = 0;
+  double t_ms = 0;   // since Mount()
+  std::string kind;  // create mkdir mknod symlink link unlink rmdir rename fsync fdatasync
+                     // fsyncdir freeze trigger power-cut sync-mode
+  std::string path;  // mount-relative
+  std::string path2;
+  int error = 0;     // errno returned to the caller (EIO for injected failures)
+  std::string note;  // "lie", "injected", torn mode, ...
+};
+
+struct Stats {
+  uint64_t requests = 0;
+  uint64_t writes = 0;
+  uint64_t bytes_written = 0;
+  uint64_t fsyncs = 0;      // fsync + fdatasync requests
+  uint64_t fsyncdirs = 0;
+  uint64_t pages_saved = 0; // undo copies of durable pages since the last cut
+  uint64_t dirty_files = 0;
+  uint64_t pending_meta_ops = 0;
+  uint64_t power_cuts = 0;
+  bool frozen = false;
+  bool triggered = false;
+  double last_cut_ms = 0;   // PowerCut wall time: rollback + remount
+};
+
+struct CutReport {
+  uint64_t files_rolled_back = 0;
+  uint64_t pages_restored = 0;
+  uint64_t pages_kept_torn = 0;
+  uint64_t meta_ops_undone = 0;
+  uint64_t meta_ops_skipped = 0;  // could not be undone because later durable ops moved things
+  double rollback_ms = 0;
+  double remount_ms = 0;
+  double total_ms = 0;
+};
+
+class Filesystem;
+
+// A mounted crashfs. The FUSE session runs on threads of the calling process.
+// All methods are thread-safe. Must not be called from a thread that is itself blocked on
+// the mount (such as a process's own I/O to it while frozen).
+class CrashFs {
+ public:
+  // Mounts `options.backing` on `options.mountpoint`. Everything already in the backing
+  // directory is durable. Throws std::runtime_error with the reason on failure.
+  static std::unique_ptr<CrashFs> Mount(const Options& options);
+
+  // Unmounts (a clean shutdown: the backing store keeps what was written) and joins the
+  // session threads. Requests blocked by Freeze() get EIO.
+  ~CrashFs();
+
+  CrashFs(const CrashFs&) = delete;
+  CrashFs& operator=(const CrashFs&) = delete;
+
+  // The instant of the power cut: waits for requests already in progress to finish, then
+  // holds every new request (they block, they do not fail) until PowerCut().
+  void Freeze();
+
+  // Freezes if needed, discards everything not durable (file data and directory entries),
+  // answers held requests with EIO, then remounts on the same mountpoint so that no kernel
+  // cache serves lost data. Processes that still hold files of the old mount get ENOTCONN.
+  CutReport PowerCut(const CutOptions& cut = {});
+
+  void SetSyncMode(SyncMode mode);
+  SyncMode GetSyncMode() const;
+
+  // Replaces any armed trigger and clears Triggered().
+  void ArmTrigger(const Trigger& trigger);
+  void DisarmTrigger();
+  // True once the armed trigger fired (the mount is then frozen).
+  bool Triggered() const;
+  // Waits until Triggered() or the timeout; returns Triggered().
+  bool WaitTriggered(std::chrono::milliseconds timeout) const;
+
+  // The most recent events (bounded ring), oldest first.
+  std::vector<Event> Events() const;
+  Stats GetStats() const;
+  const Options& options() const;
+
+
+ private:
+  explicit CrashFs(std::unique_ptr<Filesystem> fs);
+  std::unique_ptr<Filesystem> fs_;
+};
+
+const char* ToString(OpKind op);
+const char* ToString(SyncMode mode);
+const char* ToString(CutOptions::Torn torn);
+std::optional<OpKind> ParseOpKind(const std::string& s);
+std::optional<SyncMode> ParseSyncMode(const std::string& s);
+std::optional<CutOptions::Torn> ParseTorn(const std::string& s);
+
+}  // namespace crashlab::crashfs

@@ -1,0 +1,482 @@
+// Durability model of crashfs: what a power cut takes away, and how it is put back.
+#include "faults/crashfs/model.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace crashlab::crashfs {
+namespace {
+
+std::string ProcFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+std::string ReadLink(int fd) {
+  char buf[PATH_MAX];
+  ssize_t n = readlink(ProcFd(fd).c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return {};
+  return std::string(buf, n);
+}
+
+// FNV-1a: stable across runs and builds, unlike std::hash.
+uint64_t HashString(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+bool PwriteAll(int fd, const char* p, size_t n, off_t off) {
+  while (n > 0) {
+    ssize_t w = pwrite(fd, p, n, off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= w;
+    off += w;
+  }
+  return true;
+}
+
+ssize_t PreadAll(int fd, char* p, size_t n, off_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pread(fd, p + done, n - done, off + done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (r == 0) break;
+    done += r;
+  }
+  return done;
+}
+
+// Removes `name` under `dirfd`, recursively for directories. Best effort.
+void RemoveTreeAt(int dirfd, const char* name) {
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (!S_ISDIR(st.st_mode)) {
+    unlinkat(dirfd, name, 0);
+    return;
+  }
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    DIR* dp = fdopendir(fd);
+    if (dp == nullptr) {
+      close(fd);
+    } else {
+      std::vector<std::string> names;
+      while (dirent* de = readdir(dp)) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+          names.emplace_back(de->d_name);
+        }
+      }
+      for (const auto& n : names) RemoveTreeAt(dirfd(dp), n.c_str());
+      closedir(dp);
+    }
+  }
+  unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+// Returns 0 if `name` under `dirfd` is an empty directory, else an errno.
+int CheckEmptyDir(int dirfd, const char* name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno;
+  DIR* dp = fdopendir(fd);
+  if (dp == nullptr) {
+    int e = errno;
+    close(fd);
+    return e;
+  }
+  int result = 0;
+  while (dirent* de = readdir(dp)) {
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+      result = ENOTEMPTY;
+      break;
+    }
+  }
+  closedir(dp);
+  return result;
+}
+
+}  // namespace
+
+uint64_t Mix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// ---------------------------------------------------------------- DataLog
+
+DataLog::~DataLog() { Clear(); }
+
+FileRecord* DataLog::Get(const FileKey& key) {
+  std::lock_guard lk(mu_);
+  auto& slot = records_[key];
+  if (!slot) slot = std::make_unique<FileRecord>();
+  return slot.get();
+}
+
+int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end, bool is_write) {
+  std::lock_guard lk(rec->state_mu);
+  if (!rec->dirty) {
+    // The size now is the durable size: every change since the last sync passed here.
+    int fd = open(ProcFd(opath_fd).c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      int e = errno;
+      close(fd);
+      return e;
+    }
+    rec->fd = fd;
+    rec->durable_size = st.st_size;
+    rec->dirty = true;
+    std::lock_guard dl(mu_);
+    dirty_.insert(rec);
+  }
+  if (is_write) {
+    rec->last_write_off = begin;
+    rec->last_write_len = end - begin;
+  }
+  off_t limit = std::min(end, rec->durable_size);
+  for (off_t page = begin / kPageSize; page * kPageSize < limit; ++page) {
+    if (rec->pages.count(page) != 0) continue;
+    off_t at = page * kPageSize;
+    std::string old(std::min(kPageSize, rec->durable_size - at), '\0');
+    ssize_t n = PreadAll(rec->fd, old.data(), old.size(), at);
+    if (n < 0) return errno;
+    old.resize(n);
+    rec->pages.emplace(page, std::move(old));
+    saved_pages_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+void DataLog::MarkSynced(FileRecord* rec) {
+  std::lock_guard lk(rec->state_mu);
+  if (!rec->dirty) return;
+  rec->pages.clear();
+  rec->dirty = false;
+  rec->last_write_len = 0;
+  close(rec->fd);
+  rec->fd = -1;
+  std::lock_guard dl(mu_);
+  dirty_.erase(rec);
+}
+
+void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
+                         RollbackCounts* counts) {
+  std::lock_guard lk(rec->state_mu);
+  if (!rec->dirty) return;
+  counts->files++;
+  int fd = rec->fd;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
+  const off_t cur = st.st_size;
+  const off_t durable = rec->durable_size;
+  // Seeded by the path, not the inode number, so that a replay on a fresh backing
+  // directory tears the same pages.
+  const uint64_t file_seed = Mix64(seed ^ HashString(ReadLink(fd)));
+
+  if (torn == CutOptions::Torn::kRandomPages) {
+    auto keep = [&](uint64_t page) { return (Mix64(file_seed ^ Mix64(page)) & 1) != 0; };
+    off_t new_size = durable;
+    const uint64_t first_new = durable / kPageSize;
+    const uint64_t end_page = (cur + kPageSize - 1) / kPageSize;
+    for (uint64_t p = first_new; p < end_page; ++p) {
+      if ((p + 1) * kPageSize > static_cast<uint64_t>(durable) && keep(p)) {
+        new_size = std::max<off_t>(new_size, std::min<off_t>(cur, (p + 1) * kPageSize));
+      }
+    }
+    for (auto& [page, old] : rec->pages) {
+      if (keep(page)) {
+        counts->pages_kept_torn++;
+        continue;
+      }
+      PwriteAll(fd, old.data(), old.size(), page * kPageSize);
+      counts->pages_restored++;
+    }
+    // Lost pages below the new end of file read back as zeros, as after a real crash
+    // where the size reached the disk but the data did not.
+    std::string zeros(kPageSize, '\0');
+    for (uint64_t p = first_new; p < end_page; ++p) {
+      off_t lo = std::max<off_t>(p * kPageSize, durable);
+      off_t hi = std::min<off_t>((p + 1) * kPageSize, new_size);
+      if (hi <= lo) continue;
+      if (keep(p)) {
+        counts->pages_kept_torn++;
+      } else {
+        PwriteAll(fd, zeros.data(), hi - lo, lo);
+      }
+    }
+    if (ftruncate(fd, new_size) != 0) { /* best effort: nothing more to do */ }
+    return;
+  }
+
+  std::string prefix;
+  off_t prefix_off = rec->last_write_off;
+  if (torn == CutOptions::Torn::kPrefix && rec->last_write_len > 0 && prefix_off < cur) {
+    off_t len = std::min<off_t>(rec->last_write_len, cur - prefix_off);
+    off_t sectors = len / 512;
+    off_t keep = std::min<off_t>(len, static_cast<off_t>(Mix64(file_seed) % (sectors + 1)) * 512);
+    prefix.resize(keep);
+    ssize_t n = PreadAll(fd, prefix.data(), keep, prefix_off);
+    prefix.resize(n < 0 ? 0 : n);
+  }
+  for (auto& [page, old] : rec->pages) {
+    PwriteAll(fd, old.data(), old.size(), page * kPageSize);
+    counts->pages_restored++;
+  }
+  if (ftruncate(fd, durable) != 0) { /* best effort */ }
+  if (!prefix.empty()) {
+    PwriteAll(fd, prefix.data(), prefix.size(), prefix_off);
+    counts->pages_kept_torn += (prefix.size() + kPageSize - 1) / kPageSize;
+  }
+}
+
+void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts) {
+  std::vector<FileRecord*> dirty;
+  {
+    std::lock_guard lk(mu_);
+    dirty.assign(dirty_.begin(), dirty_.end());
+  }
+  for (FileRecord* rec : dirty) RestoreOne(rec, torn, seed, counts);
+}
+
+void DataLog::Clear() {
+  std::lock_guard lk(mu_);
+  for (auto& [key, rec] : records_) {
+    if (rec->fd >= 0) close(rec->fd);
+  }
+  records_.clear();
+  dirty_.clear();
+  saved_pages_ = 0;
+}
+
+uint64_t DataLog::dirty_files() const {
+  std::lock_guard lk(mu_);
+  return dirty_.size();
+}
+
+// ---------------------------------------------------------------- MetaLog
+
+MetaLog::MetaLog(int root_fd, std::string root_path)
+    : root_fd_(root_fd), root_path_(std::move(root_path)) {}
+
+MetaLog::~MetaLog() {
+  if (grave_fd_ >= 0) close(grave_fd_);
+}
+
+void MetaLog::ResetGraveyard() {
+  std::lock_guard lk(mu_);
+  if (grave_fd_ >= 0) close(grave_fd_);
+  grave_fd_ = -1;
+  RemoveTreeAt(root_fd_, kGraveyard);
+  if (mkdirat(root_fd_, kGraveyard, 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error(std::string("crashfs: cannot create graveyard in backing dir: ") +
+                             strerror(errno));
+  }
+  grave_fd_ = openat(root_fd_, kGraveyard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (grave_fd_ < 0) {
+    throw std::runtime_error(std::string("crashfs: cannot open graveyard: ") + strerror(errno));
+  }
+  ops_.clear();
+}
+
+void MetaLog::RemoveGraveyard() {
+  std::lock_guard lk(mu_);
+  if (grave_fd_ >= 0) close(grave_fd_);
+  grave_fd_ = -1;
+  RemoveTreeAt(root_fd_, kGraveyard);
+  ops_.clear();
+}
+
+std::string MetaLog::RelPath(int fd) const {
+  std::string p = ReadLink(fd);
+  if (p == root_path_) return {};
+  if (p.size() > root_path_.size() && p.compare(0, root_path_.size(), root_path_) == 0 &&
+      p[root_path_.size()] == '/') {
+    return p.substr(root_path_.size() + 1);
+  }
+  return p;
+}
+
+std::string MetaLog::Join(const std::string& dir, const char* name) const {
+  return dir.empty() ? std::string(name) : dir + "/" + name;
+}
+
+std::string MetaLog::NewGrave() { return "g" + std::to_string(++grave_seq_); }
+
+int MetaLog::Create(MetaOp::Kind kind, int dir_fd, ino_t dir_ino, const char* name,
+                    const std::function<int()>& create) {
+  std::lock_guard lk(mu_);
+  int r = create();
+  if (r < 0) return r;
+  struct stat st;
+  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return r;
+  MetaOp op{kind, Join(RelPath(dir_fd), name), "", {st.st_dev, st.st_ino}, "", {dir_ino}, {false}};
+  ops_.push_back(std::move(op));
+  return r;
+}
+
+int MetaLog::Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name) {
+  std::lock_guard lk(mu_);
+  struct stat st;
+  if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  if (is_dir) {
+    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    if (int e = CheckEmptyDir(dir_fd, name)) return e;
+  } else if (S_ISDIR(st.st_mode)) {
+    return EISDIR;
+  }
+  // The entry goes to the graveyard, not away: until the directory is synced, a power cut
+  // must be able to bring it back with its durable contents.
+  std::string grave = NewGrave();
+  if (renameat(dir_fd, name, grave_fd_, grave.c_str()) != 0) return errno;
+  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, Join(RelPath(dir_fd), name), "",
+            {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
+  ops_.push_back(std::move(op));
+  return 0;
+}
+
+int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int new_dir_fd,
+                    ino_t new_dir_ino, const char* new_name, unsigned flags) {
+  if ((flags & ~RENAME_NOREPLACE) != 0) return EINVAL;
+  std::lock_guard lk(mu_);
+  struct stat src, dst;
+  if (fstatat(old_dir_fd, old_name, &src, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  bool exists = fstatat(new_dir_fd, new_name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+  std::string old_path = Join(RelPath(old_dir_fd), old_name);
+  std::string new_path = Join(RelPath(new_dir_fd), new_name);
+  std::string grave;
+  if (exists) {
+    if (flags & RENAME_NOREPLACE) return EEXIST;
+    if (src.st_ino == dst.st_ino && src.st_dev == dst.st_dev) return 0;
+    if (S_ISDIR(src.st_mode) && !S_ISDIR(dst.st_mode)) return ENOTDIR;
+    if (!S_ISDIR(src.st_mode) && S_ISDIR(dst.st_mode)) return EISDIR;
+    if (S_ISDIR(dst.st_mode)) {
+      if (int e = CheckEmptyDir(new_dir_fd, new_name)) return e;
+    }
+    grave = NewGrave();
+    if (renameat(new_dir_fd, new_name, grave_fd_, grave.c_str()) != 0) return errno;
+  }
+  if (renameat(old_dir_fd, old_name, new_dir_fd, new_name) != 0) {
+    int e = errno;
+    if (!grave.empty()) renameat(grave_fd_, grave.c_str(), new_dir_fd, new_name);
+    return e;
+  }
+  MetaOp op{MetaOp::kRename, old_path, new_path, {src.st_dev, src.st_ino}, grave, {}, {}};
+  op.dirs.push_back(old_dir_ino);
+  if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
+  op.synced.assign(op.dirs.size(), false);
+  ops_.push_back(std::move(op));
+  return 0;
+}
+
+void MetaLog::Commit(MetaOp& op) {
+  if (!op.grave.empty()) RemoveTreeAt(grave_fd_, op.grave.c_str());
+}
+
+void MetaLog::SyncDir(ino_t dir_ino) {
+  std::lock_guard lk(mu_);
+  for (auto it = ops_.begin(); it != ops_.end();) {
+    bool all = true;
+    for (size_t i = 0; i < it->dirs.size(); ++i) {
+      if (it->dirs[i] == dir_ino) it->synced[i] = true;
+      all = all && it->synced[i];
+    }
+    if (all) {
+      Commit(*it);
+      it = ops_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void MetaLog::Rollback(RollbackCounts* counts) {
+  std::lock_guard lk(mu_);
+  auto names = [&](const std::string& path, const FileKey& key) {
+    struct stat st;
+    return fstatat(root_fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           st.st_ino == key.ino && st.st_dev == key.dev;
+  };
+  auto is_free = [&](const std::string& path) {
+    struct stat st;
+    return fstatat(root_fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+  };
+  auto from_grave = [&](const std::string& grave, const std::string& path) {
+    return renameat2(grave_fd_, grave.c_str(), root_fd_, path.c_str(), RENAME_NOREPLACE) == 0;
+  };
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    const MetaOp& op = *it;
+    bool done = false;
+    switch (op.kind) {
+      case MetaOp::kCreate:
+      case MetaOp::kLink:
+        done = names(op.path, op.node) && unlinkat(root_fd_, op.path.c_str(), 0) == 0;
+        break;
+      case MetaOp::kMkdir:
+        if (names(op.path, op.node)) {
+          RemoveTreeAt(root_fd_, op.path.c_str());
+          done = true;
+        }
+        break;
+      case MetaOp::kUnlink:
+      case MetaOp::kRmdir:
+        done = from_grave(op.grave, op.path);
+        break;
+      case MetaOp::kRename:
+        if (names(op.path2, op.node)) {
+          done = renameat2(root_fd_, op.path2.c_str(), root_fd_, op.path.c_str(),
+                           RENAME_NOREPLACE) == 0;
+        }
+        if (!op.grave.empty() && is_free(op.path2)) {
+          done = from_grave(op.grave, op.path2) && done;
+        }
+        break;
+    }
+    if (done) {
+      counts->meta_ops_undone++;
+    } else {
+      counts->meta_ops_skipped++;
+    }
+  }
+  ops_.clear();
+  // What is left in the graveyard belonged to removals that were durable.
+  if (grave_fd_ >= 0) {
+    // A fresh open file description: a dup would share (and exhaust) the read position.
+    int fd = openat(grave_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (DIR* dp = fd >= 0 ? fdopendir(fd) : nullptr) {
+      std::vector<std::string> left;
+      while (dirent* de = readdir(dp)) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+          left.emplace_back(de->d_name);
+        }
+      }
+      for (const auto& n : left) RemoveTreeAt(grave_fd_, n.c_str());
+      closedir(dp);
+    } else if (fd >= 0) {
+      close(fd);
+    }
+  }
+}
+
+uint64_t MetaLog::pending() const {
+  std::lock_guard lk(mu_);
+  return ops_.size();
+}
+
+}  // namespace crashlab::crashfs

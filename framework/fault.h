@@ -1,0 +1,39 @@
+// Faults: what happens to the target at the scheduled instant, and how it heals.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "framework/rng.h"
+#include "framework/target.h"
+
+namespace crashlab {
+
+// What a fault did, for the report.
+struct FaultEvent {
+  std::string fault;                          // "sigkill", "pause", "power-cut", ...
+  std::string detail;                         // which process, which mode
+  std::map<std::string, std::string> extra;   // anything a fault wants to record
+};
+
+// A fault family. Ordered by destructiveness (FoundationDB): pause < kill < power cut.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+  virtual std::string Name() const = 0;
+  // Called once before the target starts (mount a layer, arm a preload, ...).
+  virtual void Setup(Target& target) {}
+  // Fires the fault. Runs on the runner's main thread while workers keep going.
+  virtual FaultEvent Inject(Target& target, Rng& rng) = 0;
+  // After workers stopped: undo what must be undone (SIGCONT, remount) before recovery.
+  virtual void Heal(Target& target) {}
+  // Whether the target must be recovered (restarted) after this fault.
+  virtual bool NeedsRecovery() const { return true; }
+  // True for power cuts: an acknowledgement recorded after the instant of the fault
+  // could never have reached a client, so those ops become unknown.
+  virtual bool CutsPower() const { return false; }
+  // Called once after the last cycle (unmount, disarm).
+  virtual void Teardown(Target& target) {}
+};
+
+}  // namespace crashlab

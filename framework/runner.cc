@@ -1,0 +1,242 @@
+// CrashCycleRunner: the data flow of DESIGN.md, one crash cycle at a time.
+#include "framework/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "framework/process.h"
+
+namespace crashlab {
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+CrashCycleRunner::CrashCycleRunner(Target& target, Workload& workload, Fault& fault,
+                                   RunOptions options)
+    : target_(target), workload_(workload), fault_(fault), options_(std::move(options)) {}
+
+namespace {
+double MsSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+}  // namespace
+
+RunReport CrashCycleRunner::Run() {
+  supervisor::Init();
+  RunReport report;
+  report.seed = options_.seed;
+  report.cycles_requested = options_.cycles;
+  report.workers = options_.workers;
+  report.schedule = options_.schedule.ToString();
+  const auto run_start = Clock::now();
+
+  fault_.Setup(target_);
+  target_.Start();
+  {
+    auto c = target_.NewClient(0);
+    c->Prepare(workload_.Model());
+  }
+  for (const auto& [k, v] : target_.Config()) report.config[k] = v;
+
+  std::vector<std::unique_ptr<OpGenerator>> gens;
+  for (int w = 0; w < options_.workers; ++w) {
+    gens.push_back(workload_.Generator(w, SubSeed(options_.seed, 0x3a11, w)));
+  }
+  auto checker = workload_.MakeChecker();
+  if (!options_.report_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(options_.report_dir / "history.jsonl", ec);
+  }
+
+  report.verdict = Validity::kValid;
+  try {
+    for (uint32_t cycle = 1; options_.cycles == 0 || cycle <= options_.cycles; ++cycle) {
+      ThrowIfInterrupted();
+      if (options_.duration_s > 0 && MsSince(run_start) / 1000.0 >= options_.duration_s) break;
+      RunCycle(cycle, report, *checker, gens);
+      ++report.cycles;
+      if (report.verdict == Validity::kInvalid && options_.stop_on_invalid) break;
+    }
+  } catch (const Interrupted&) {
+    report.interrupted = "interrupted by signal " + std::to_string(supervisor::InterruptSignal());
+    try {
+      fault_.Teardown(target_);
+      target_.Stop();
+    } catch (...) {
+    }
+    throw;
+  }
+  if (report.verdict == Validity::kInvalid) report.store_log = target_.LogExcerpt();
+  fault_.Teardown(target_);
+  target_.Stop();
+
+  report.wall_s = MsSince(run_start) / 1000.0;
+  report.ok = history_.ok();
+  report.fail = history_.fail();
+  report.unknown = history_.unknown();
+  const double total = static_cast<double>(report.ok + report.fail + report.unknown);
+  report.ops_per_s = report.wall_s > 0 ? total / report.wall_s : 0;
+  std::vector<double> rec, lat;
+  for (const auto& c : report.cycle_records) {
+    if (c.recovery_ms >= 0) rec.push_back(c.recovery_ms);
+  }
+  const uint64_t n = history_.Size();
+  lat.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const Entry& e = history_[i];
+    if (e.outcome == Outcome::kOk) lat.push_back((e.complete_ns - e.invoke_ns) / 1000.0);
+  }
+  report.recovery_p50_ms = Percentile(rec, 50);
+  report.recovery_max_ms = rec.empty() ? 0 : *std::max_element(rec.begin(), rec.end());
+  report.latency_p50_us = Percentile(lat, 50);
+  report.latency_p99_us = Percentile(lat, 99);
+  for (const auto& kind : {anomaly::kLost, anomaly::kPhantom, anomaly::kInvariant,
+                           anomaly::kIntegrity, anomaly::kUnrecoverable}) {
+    report.anomaly_counts.emplace(kind, 0);
+  }
+  return report;
+}
+
+void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& checker,
+                                std::vector<std::unique_ptr<OpGenerator>>& gens) {
+  CycleRecord rec;
+  rec.cycle = cycle;
+  rec.trigger = options_.schedule.ForCycle(options_.seed, cycle);
+  Rng fault_rng(SubSeed(options_.seed, 0xfa017, cycle));
+  const uint64_t ok0 = history_.ok(), fail0 = history_.fail(), unk0 = history_.unknown();
+
+  // Clients are made here, on the runner's thread: a target may spawn processes for
+  // them, and those must not be tied to a worker thread's lifetime.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int w = 0; w < options_.workers; ++w) clients.push_back(target_.NewClient(w));
+  for (auto& g : gens) g->BeginCycle(cycle);
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> acked{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  const uint64_t want = rec.trigger.kind == Trigger::Kind::kAfterOps ? rec.trigger.after_ops : 0;
+  std::vector<std::thread> threads;
+  const auto cycle_start = Clock::now();
+  for (int w = 0; w < options_.workers; ++w) {
+    threads.emplace_back([&, w] {
+      Client& client = *clients[w];
+      OpGenerator& gen = *gens[w];
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto op = gen.Next();
+        if (!op) break;
+        const uint64_t idx = history_.Invoke(*op, static_cast<uint16_t>(cycle));
+        Outcome out;
+        try {
+          out = client.Apply(*op);
+        } catch (...) {
+          out = Outcome::kUnknown;  // a client exception is "not sure" (Jepsen's :info)
+        }
+        history_.Complete(idx, out);
+        if (out == Outcome::kOk && acked.fetch_add(1) + 1 == want) {
+          std::lock_guard lock(mu);
+          cv.notify_all();
+        }
+        if (out == Outcome::kUnknown) {
+          // The store may be down: do not spin on a dead connection.
+          std::this_thread::sleep_for(Millis(1));
+        }
+      }
+    });
+  }
+
+  // Wait for the trigger.
+  const auto timeout = std::chrono::duration<double>(options_.cycle_timeout_s);
+  {
+    std::unique_lock lock(mu);
+    while (!supervisor::Interrupted()) {
+      if (rec.trigger.kind == Trigger::Kind::kAfterOps) {
+        if (acked.load() >= want) break;
+      } else if (MsSince(cycle_start) >= static_cast<double>(rec.trigger.after_ms)) {
+        break;
+      }
+      if (Clock::now() - cycle_start > timeout) {
+        rec.trigger_timed_out = true;
+        break;
+      }
+      cv.wait_for(lock, Millis(rec.trigger.kind == Trigger::Kind::kAfterOps ? 20 : 1));
+      if (options_.progress) {
+        std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle, options_.cycles,
+                     static_cast<unsigned long long>(history_.ok()),
+                     static_cast<unsigned long long>(history_.unknown()));
+      }
+    }
+  }
+  const auto fault_time = Clock::now();
+  const int64_t instant_ns = history_.Now();
+  rec.acked_at_fault = acked.load();
+  rec.fault_at_ms = MsSince(cycle_start);
+  bool interrupted = supervisor::Interrupted();
+  if (!interrupted) rec.event = fault_.Inject(target_, fault_rng);
+  stop.store(true);
+  fault_.Heal(target_);
+  for (auto& t : threads) t.join();
+  clients.clear();
+  if (interrupted) throw Interrupted();
+
+  rec.demoted = fault_.CutsPower() ? history_.DemoteAfter(instant_ns) : history_.DemoteAfter(INT64_MAX);
+
+  CheckResult result;
+  bool recovered = true;
+  if (fault_.NeedsRecovery()) {
+    try {
+      target_.Recover();
+      rec.recovery_ms = std::chrono::duration<double, std::milli>(Clock::now() - fault_time).count();
+    } catch (const Unrecoverable& e) {
+      recovered = false;
+      result.Add({anomaly::kUnrecoverable, std::string(e.what()) + "\n" + e.log, std::nullopt});
+      report.store_log = e.log;
+    }
+  } else {
+    rec.recovery_ms = 0;
+  }
+  if (recovered) {
+    try {
+      ObservedState state = target_.NewClient(0)->ReadState();
+      CheckInput in{history_, state, true};
+      result.Merge(checker.Check(in));
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const std::exception& e) {
+      result.Add({anomaly::kUnrecoverable,
+                  std::string("state cannot be read after recovery: ") + e.what(), std::nullopt});
+      report.store_log = target_.LogExcerpt();
+    }
+  }
+  ThrowIfInterrupted();
+  rec.validity = result.validity;
+  rec.anomalies = result.counts;
+  rec.stats = result.stats;
+  rec.ok = history_.ok() - ok0;
+  rec.fail = history_.fail() - fail0;
+  rec.unknown = history_.unknown() - unk0;
+  rec.cycle_ms = MsSince(cycle_start);
+  report.verdict = Combine(report.verdict, result.validity);
+  for (const auto& [k, n] : result.counts) report.anomaly_counts[k] += n;
+  for (auto& a : result.anomalies) {
+    if (report.anomalies.size() < 1000) {
+      a.detail = "cycle " + std::to_string(cycle) + ": " + a.detail;
+      report.anomalies.push_back(std::move(a));
+    }
+  }
+  report.cycle_records.push_back(std::move(rec));
+  if (!options_.report_dir.empty()) history_.FlushTo(options_.report_dir / "history.jsonl");
+  if (options_.progress) std::fprintf(stderr, "\r\033[K");
+}
+
+}  // namespace crashlab

@@ -1,0 +1,94 @@
+// The cycle runner: start, load, fault, recover, check — N times — and the run report.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/checker.h"
+#include "framework/fault.h"
+#include "framework/history.h"
+#include "framework/schedule.h"
+#include "framework/target.h"
+#include "framework/workload.h"
+
+namespace crashlab {
+
+struct RunOptions {
+  uint64_t seed = 1;
+  uint32_t cycles = 10;
+  double duration_s = 0;           // > 0: start no new cycle after this many seconds
+  int workers = 2;
+  Schedule schedule = Schedule::RandomOps(20, 200);
+  double cycle_timeout_s = 30;     // fire anyway if the trigger is not reached by then
+  bool stop_on_invalid = true;     // stop at the first invalid cycle (fast detection)
+  bool progress = false;           // live progress line on stderr
+  std::filesystem::path report_dir;  // history.jsonl is streamed here (empty: nowhere)
+};
+
+// One crash cycle, as the report shows it.
+struct CycleRecord {
+  uint32_t cycle = 0;
+  Trigger trigger;
+  bool trigger_timed_out = false;
+  uint64_t acked_at_fault = 0;     // acknowledgements of this cycle seen when it fired
+  double fault_at_ms = 0;          // since the start of the cycle's load
+  FaultEvent event;
+  double recovery_ms = -1;         // from the fault to ready again (-1: not recovered)
+  double cycle_ms = 0;
+  uint64_t ok = 0, fail = 0, unknown = 0, demoted = 0;
+  Validity validity = Validity::kValid;
+  std::map<std::string, uint64_t> anomalies;
+  std::map<std::string, double> stats;
+};
+
+struct RunReport {
+  std::string scenario;
+  std::string description;
+  Validity verdict = Validity::kUnknown;
+  uint64_t seed = 0;
+  uint32_t cycles = 0;              // completed cycles
+  uint32_t cycles_requested = 0;
+  int workers = 0;
+  std::string schedule;
+  uint64_t ok = 0, fail = 0, unknown = 0;
+  std::map<std::string, uint64_t> anomaly_counts;  // lost, phantom, invariant, ... (all kinds)
+  std::vector<Anomaly> anomalies;                  // details (capped)
+  std::vector<CycleRecord> cycle_records;
+  std::map<std::string, std::string> config;       // knobs and target config
+  double wall_s = 0;
+  double ops_per_s = 0;
+  double recovery_p50_ms = 0, recovery_max_ms = 0;
+  double latency_p50_us = 0, latency_p99_us = 0;   // ok ops
+  std::string replay;                              // the command that replays this run
+  std::string interrupted;                         // non-empty if the run was interrupted
+  std::string store_log;                           // log excerpt on unrecoverable/invalid
+};
+
+// Runs the cycles. Owns nothing; the caller owns target, workload and fault. Throws
+// crashlab::Interrupted on SIGINT/SIGTERM (after cleaning up what it started) and
+// std::runtime_error for setup errors (the target cannot start at all).
+class CrashCycleRunner {
+ public:
+  CrashCycleRunner(Target& target, Workload& workload, Fault& fault, RunOptions options);
+  RunReport Run();
+  History& history() { return history_; }
+
+ private:
+  void RunCycle(uint32_t cycle, RunReport& report, Checker& checker,
+                std::vector<std::unique_ptr<OpGenerator>>& gens);
+
+  Target& target_;
+  Workload& workload_;
+  Fault& fault_;
+  RunOptions options_;
+  History history_;
+};
+
+// p-th percentile (0..100) of `values` (copied and partially sorted); 0 if empty.
+double Percentile(std::vector<double> values, double p);
+
+}  // namespace crashlab

@@ -1,0 +1,89 @@
+// CrashTest: running scenarios and custom targets from GoogleTest, with replay info.
+#include "framework/testing/crash_test.h"
+
+#include "framework/process.h"
+#include "framework/report.h"
+
+namespace crashlab::testing {
+
+std::string MissingPrerequisite(const std::string& scenario) {
+  const ScenarioSpec* spec = Registry::Global().Find(scenario);
+  if (spec == nullptr) return "scenario " + scenario + " is not registered in this binary";
+  return spec->missing_prerequisite ? spec->missing_prerequisite() : "";
+}
+
+void CrashTest::SetUp() { supervisor::Init(); }
+
+uint64_t CrashTest::Seed(uint64_t fallback) {
+  const char* s = std::getenv("CRASHLAB_SEED");
+  return s && *s ? std::strtoull(s, nullptr, 10) : fallback;
+}
+
+RunReport CrashTest::RunScenario(ScenarioRequest request) {
+  if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed) {
+    request.seed = std::strtoull(seed, nullptr, 10);
+  }
+  if (const char* dir = std::getenv("CRASHLAB_REPORT_DIR"); dir && *dir && request.report_dir.empty()) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    request.report_dir = std::filesystem::path(dir) / name;
+  }
+  RunReport report = crashlab::RunScenario(request);
+  Record(report);
+  return report;
+}
+
+RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault,
+                               RunOptions options, const std::string& name) {
+  CrashCycleRunner runner(target, workload, fault, options);
+  RunReport report = runner.Run();
+  report.scenario = name;
+  report.replay = "CRASHLAB_SEED=" + std::to_string(options.seed) + " " +
+                  ::testing::internal::GetArgvs()[0] + " --gtest_filter=" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() +
+                  "." + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  Record(report);
+  return report;
+}
+
+void CrashTest::Record(const RunReport& r) {
+  RecordProperty("seed", std::to_string(r.seed));
+  RecordProperty("cycles", static_cast<int>(r.cycles));
+  RecordProperty("ops_ok", std::to_string(r.ok));
+  RecordProperty("ops_unknown", std::to_string(r.unknown));
+  RecordProperty("verdict", std::string(ToString(r.verdict)));
+  for (const auto& [k, n] : r.anomaly_counts) RecordProperty("anomalies_" + k, std::to_string(n));
+  RecordProperty("recovery_p50_ms", std::to_string(r.recovery_p50_ms));
+  RecordProperty("replay", r.replay);
+}
+
+namespace {
+std::string Summary(const RunReport& r) {
+  std::string s = r.scenario + " seed " + std::to_string(r.seed) + ": verdict " +
+                  std::string(ToString(r.verdict)) + ", " + std::to_string(r.cycles) +
+                  " cycles, ok " + std::to_string(r.ok) + ", unknown " + std::to_string(r.unknown);
+  for (const auto& [k, n] : r.anomaly_counts) {
+    if (n) s += ", " + k + " " + std::to_string(n);
+  }
+  for (size_t i = 0; i < r.anomalies.size() && i < 5; ++i) s += "\n  " + r.anomalies[i].detail;
+  return s + "\nreplay: " + r.replay;
+}
+}  // namespace
+
+void CrashTest::ExpectValid(const RunReport& r) {
+  EXPECT_EQ(r.verdict, Validity::kValid) << Summary(r);
+  EXPECT_GT(r.cycles, 0u) << "no crash cycle completed\n" << Summary(r);
+  EXPECT_GT(r.ok, 0u) << "no op was acknowledged: nothing was tested\n" << Summary(r);
+}
+
+void CrashTest::ExpectInvalid(const RunReport& r, const std::string& kind) {
+  EXPECT_EQ(r.verdict, Validity::kInvalid) << Summary(r);
+  auto it = r.anomaly_counts.find(kind);
+  EXPECT_TRUE(it != r.anomaly_counts.end() && it->second > 0)
+      << "expected '" << kind << "' anomalies, the checkers found none\n" << Summary(r);
+}
+
+}  // namespace crashlab::testing
