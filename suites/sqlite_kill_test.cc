@@ -1,4 +1,5 @@
 // The SQLite kill suite: one contract (every acknowledged write survives SIGKILL of the
+// ctest: labels=suite;sqlite;fast timeout=300
 // writers) instantiated over journal modes, sync settings, workloads and writer counts.
 #include <gtest/gtest.h>
 
