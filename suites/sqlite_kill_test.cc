@@ -1,6 +1,6 @@
 // The SQLite kill suite: one contract (every acknowledged write survives SIGKILL of the
-// ctest: labels=suite;sqlite;fast timeout=300
 // writers) instantiated over journal modes, sync settings, workloads and writer counts.
+// ctest: labels=suite;sqlite;fast timeout=300
 #include <gtest/gtest.h>
 
 #include "framework/testing/crash_test.h"
