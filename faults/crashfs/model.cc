@@ -61,14 +61,14 @@ ssize_t PreadAll(int fd, char* p, size_t n, off_t off) {
 }
 
 // Removes `name` under `dirfd`, recursively for directories. Best effort.
-void RemoveTreeAt(int dirfd, const char* name) {
+void RemoveTreeAt(int parent_fd, const char* name) {
   struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   if (!S_ISDIR(st.st_mode)) {
-    unlinkat(dirfd, name, 0);
+    unlinkat(parent_fd, name, 0);
     return;
   }
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0) {
     DIR* dp = fdopendir(fd);
     if (dp == nullptr) {
@@ -84,7 +84,7 @@ void RemoveTreeAt(int dirfd, const char* name) {
       closedir(dp);
     }
   }
-  unlinkat(dirfd, name, AT_REMOVEDIR);
+  unlinkat(parent_fd, name, AT_REMOVEDIR);
 }
 
 // Returns 0 if `name` under `dirfd` is an empty directory, else an errno.

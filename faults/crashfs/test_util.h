@@ -1,0 +1,119 @@
+// Shared fixture for crashfs tests: a fresh backing dir + mountpoint per test, file helpers.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "faults/crashfs/crashfs.h"
+
+namespace crashlab::crashfs::testing {
+
+// Why the FUSE tests cannot run here, or "" if they can.
+inline std::string FuseUnavailableReason() {
+  if (geteuid() != 0) return "crashfs tests need root (mount, allow_other, setfsuid)";
+  if (access("/dev/fuse", R_OK | W_OK) != 0) return "/dev/fuse is not available";
+  return {};
+}
+
+inline std::string ReadAll(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "<missing>";
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+inline bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// Writes `data` at `off` (creating the file); fsyncs the file if `sync`.
+inline void WriteAt(const std::string& path, const std::string& data, off_t off, bool sync,
+                    int extra_flags = 0) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
+  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
+  ASSERT_EQ(pwrite(fd, data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
+  if (sync) {
+    ASSERT_EQ(fsync(fd), 0) << strerror(errno);
+  }
+  close(fd);
+}
+
+inline void WriteFile(const std::string& path, const std::string& data, bool sync) {
+  WriteAt(path, data, 0, sync, O_TRUNC);
+}
+
+inline void AppendFile(const std::string& path, const std::string& data, bool sync) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
+  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  if (sync) {
+    ASSERT_EQ(fsync(fd), 0);
+  }
+  close(fd);
+}
+
+inline int FsyncPath(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int r = fsync(fd) == 0 ? 0 : errno;
+  close(fd);
+  return r;
+}
+
+inline std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+class CrashFsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why = FuseUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    char tmpl[] = "/tmp/crashfs-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    std::filesystem::create_directories(base_ + "/backing");
+    std::filesystem::create_directories(base_ + "/mnt");
+    Remount();
+  }
+
+  void TearDown() override {
+    fs_.reset();
+    if (!base_.empty()) std::filesystem::remove_all(base_);
+  }
+
+  // (Re)mounts with options_ as adjusted by the test.
+  void Remount() {
+    fs_.reset();
+    options_.backing = base_ + "/backing";
+    options_.mountpoint = base_ + "/mnt";
+    fs_ = CrashFs::Mount(options_);
+  }
+
+  std::string M(const std::string& rel) const { return base_ + "/mnt/" + rel; }
+  std::string B(const std::string& rel) const { return base_ + "/backing/" + rel; }
+
+  Options options_;
+  std::string base_;
+  std::unique_ptr<CrashFs> fs_;
+};
+
+}  // namespace crashlab::crashfs::testing
