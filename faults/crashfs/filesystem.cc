@@ -761,22 +761,28 @@ bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::s
     bool match = (!p1.empty() && fnmatch(trig_.glob.c_str(), p1.c_str(), 0) == 0) ||
                  (!p2.empty() && fnmatch(trig_.glob.c_str(), p2.c_str(), 0) == 0);
     if (match && ++trig_count_ == trig_.k) {
-      // This request is the trigger: the power cut happens before it takes effect.
+      // This request is the trigger: the power cut happens before it takes effect. It is
+      // counted as held before the lock is dropped, so a PowerCut() that follows at once
+      // still answers it before tearing the session down.
       triggered_ = true;
       trig_kind_ = -1;
       state_ = GateState::kFrozen;
+      held_++;
+      g->held = true;
       gate_cv_.notify_all();
+      Trigger t = trig_;
       lk.unlock();
       AddEvent("trigger", p1, p2, 0,
-               std::string(ToString(trig_.op)) + " #" + std::to_string(trig_.k) + " " + trig_.glob);
+               std::string(ToString(t.op)) + " #" + std::to_string(t.k) + " " + t.glob);
       AddEvent("freeze", "", "", 0, "trigger");
       lk.lock();
-      gate_cv_.wait(lk, [&] { return inflight_ == 0; });
     }
   }
   if (state_ == GateState::kFrozen) {
-    held_++;
-    g->held = true;
+    if (!g->held) {
+      held_++;
+      g->held = true;
+    }
     gate_cv_.wait(lk, [&] { return state_ != GateState::kFrozen; });
   }
   if (state_ == GateState::kCut) return false;
@@ -821,9 +827,10 @@ Filesystem::~Filesystem() {
     {
       // Held requests belong to a frozen instant that never got its power cut: fail them
       // so the unmount does not wait on them.
-      std::lock_guard lk(gate_mu_);
+      std::unique_lock lk(gate_mu_);
       if (state_ == GateState::kFrozen) state_ = GateState::kCut;
       gate_cv_.notify_all();
+      gate_cv_.wait(lk, [&] { return held_ == 0; });
     }
     StopSession(true);
   }
@@ -1016,7 +1023,9 @@ bool Filesystem::Triggered() const {
 
 bool Filesystem::WaitTriggered(std::chrono::milliseconds timeout) const {
   std::unique_lock lk(gate_mu_);
-  return gate_cv_.wait_for(lk, timeout, [&] { return triggered_; });
+  // Also wait for requests that were already in progress: then the backing store shows
+  // exactly the state at the instant of the cut.
+  return gate_cv_.wait_for(lk, timeout, [&] { return triggered_ && inflight_ == 0; });
 }
 
 void Filesystem::AddEvent(const char* kind, std::string path, std::string path2, int error,

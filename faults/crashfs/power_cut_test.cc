@@ -88,9 +88,9 @@ TEST_F(PowerCutTest, CreateWithDirFsyncSurvives) {
 TEST_F(PowerCutTest, RenameWithoutDirFsyncIsReverted) {
   Durable("a", "A");
   Durable("b", "B");
+  Durable("t", "T");
   ASSERT_EQ(rename(M("a").c_str(), M("c").c_str()), 0);
   ASSERT_EQ(rename(M("b").c_str(), M("c2").c_str()), 0);
-  Durable("t", "T");
   ASSERT_EQ(rename(M("c2").c_str(), M("t").c_str()), 0);  // replaces t
   fs_->PowerCut();
   EXPECT_EQ(ReadAll(M("a")), "A");
@@ -193,8 +193,11 @@ TEST_F(TriggerTest, FsyncTriggerFiresAtKthMatchingFsync) {
     int ofd = open(M("other").c_str(), O_WRONLY | O_APPEND);
     for (int i = 1; i <= 5; ++i) {
       std::string rec = "rec" + std::to_string(i) + ";";
-      if (write(fd, rec.data(), rec.size()) < 0 || write(ofd, "o", 1) < 0 || fsync(ofd) != 0 ||
-          fdatasync(fd) != 0) {
+      if (write(fd, rec.data(), rec.size()) < 0 || write(ofd, "o", 1) < 0 || fsync(ofd) != 0) {
+        err = -errno;
+        break;
+      }
+      if (fdatasync(fd) != 0) {
         err = errno;
         break;
       }

@@ -90,6 +90,7 @@ class CrashFsTest : public ::testing::Test {
     char tmpl[] = "/tmp/crashfs-test-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     base_ = tmpl;
+    chmod(base_.c_str(), 0755);  // other users (ownership test) must reach the mount
     std::filesystem::create_directories(base_ + "/backing");
     std::filesystem::create_directories(base_ + "/mnt");
     Remount();
