@@ -187,7 +187,9 @@ TEST_F(SyncFaultTest, ConcurrentCallsAndRuleChangesStayConsistent) {
   auto a = StartProbe();
   auto b = StartProbe();
   ctl_.ResetCounters();
-  constexpr int kCalls = 20000;
+  // Long enough bursts, and a flipper that sleeps between flips, so that each burst spans
+  // many flips even when the 2-core scheduler preempts someone for a whole time slice.
+  constexpr int kCalls = 200000;
   ctl_.SetRule(Function::kFdatasync, Rule::Fail(EIO));
   a->Send("burst " + std::to_string(kCalls) + " fdatasync");
   b->Send("burst " + std::to_string(kCalls) + " fdatasync");
@@ -195,6 +197,7 @@ TEST_F(SyncFaultTest, ConcurrentCallsAndRuleChangesStayConsistent) {
   std::thread flipper([&] {
     for (int i = 0; !done.load(); ++i) {
       ctl_.SetRule(Function::kFdatasync, i % 2 ? Rule::Fail(EIO) : Rule::Lie());
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   });
   auto ra = a->ReadLine(std::chrono::seconds(30));
