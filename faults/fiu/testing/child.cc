@@ -1,4 +1,4 @@
-// Test helper (copy of faults/syncfault/testing/child.cc): fork/exec, pipes, privilege drop, reaping.
+// Test helper, copied from faults/syncfault/testing: fork/exec, pipes, user drop, reaping.
 #include "faults/fiu/testing/child.h"
 
 #include <fcntl.h>

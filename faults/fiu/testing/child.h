@@ -1,4 +1,4 @@
-// Test helper (copy of faults/syncfault/testing/child.h): a child process with argv, env, pipes.
+// Test helper, copied from faults/syncfault/testing: a child with argv, env and pipes.
 #pragma once
 
 // Stand-in until framework/ process supervision exists; kept to what these tests need.
