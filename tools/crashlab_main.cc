@@ -98,6 +98,13 @@ int main(int argc, char** argv) {
 
   auto* doctor = app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string cmd = argv[1];
+    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor") {
+      std::cerr << "crashlab: unknown command '" << cmd << "' (expected list, describe, run or doctor)\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

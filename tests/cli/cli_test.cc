@@ -1,0 +1,174 @@
+// End-to-end tests of the crashlab CLI: the "must show" lines, exit codes, bad
+// input, replayable schedules, and Ctrl-C leaving nothing behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "framework/process.h"
+
+namespace crashlab {
+namespace {
+
+using nlohmann::json;
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result Cli(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  ProcessOptions o;
+  o.argv = {CRASHLAB_CLI};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.log = dir / "cli.log";
+  o.cwd = dir;
+  std::filesystem::remove(o.log);
+  Process p = Process::Spawn(o);
+  EXPECT_TRUE(p.WaitFor(Millis(240000)));
+  std::ifstream in(o.log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {WIFEXITED(p.raw_status()) ? WEXITSTATUS(p.raw_status()) : -1, ss.str()};
+}
+
+json ReadJson(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { supervisor::Init(); }
+  TempDir dir_{"cli-test-"};
+};
+
+TEST_F(CliTest, HelpOnEverySubcommand) {
+  for (const auto& sub : std::vector<std::vector<std::string>>{
+           {"--help"}, {"run", "--help"}, {"list", "--help"}, {"doctor", "--help"}, {"describe", "--help"}}) {
+    const Result r = Cli(sub, dir_.path());
+    EXPECT_EQ(r.code, 0) << sub[0] << r.out;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(CliTest, ListShowsSqliteKill) {
+  const Result r = Cli({"list"}, dir_.path());
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("sqlite-kill"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, DoctorReports) {
+  const Result r = Cli({"doctor"}, dir_.path());
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("sqlite-kill"), std::string::npos) << r.out;
+}
+
+// Bad input: a clear one-line error and exit code 2.
+TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
+  std::ofstream(dir_.path() / "a-file") << "x";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"run", "no-such"}, "unknown scenario 'no-such'"},
+      {{"run", "sqlite-kill", "--set", "nope=1"}, "unknown --set key 'nope'"},
+      {{"run", "sqlite-kill", "--set", "synchronous=sometimes"}, "bad value 'sometimes' for synchronous"},
+      {{"run", "sqlite-kill", "--set", "novalue"}, "--set expects KEY=VALUE"},
+      {{"run", "sqlite-kill", "--cycles", "many"}, "--cycles"},
+      {{"run", "sqlite-kill", "--report", (dir_.path() / "a-file" / "sub").string()}, "not writable"},
+      {{"frobnicate"}, "frobnicate"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const Result r = Cli(args, dir_.path());
+    EXPECT_EQ(r.code, 2) << args.back() << ": " << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  if (::geteuid() != 0) {
+    std::filesystem::create_directories(dir_.path() / "ro");
+    std::filesystem::permissions(dir_.path() / "ro", std::filesystem::perms::owner_read |
+                                                         std::filesystem::perms::owner_exec);
+    const Result r = Cli({"run", "sqlite-kill", "--report", (dir_.path() / "ro").string()}, dir_.path());
+    EXPECT_EQ(r.code, 2) << r.out;
+  }
+}
+
+// The must-show: 50 cycles, seed 7, valid, > 1000 acknowledged, no anomaly; the
+// same seed fires the same op-based schedule again.
+TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
+  std::vector<std::vector<uint64_t>> schedules;
+  for (const char* rep : {"r1", "r2"}) {
+    const auto report = dir_.path() / rep;
+    const Result r = Cli({"run", "sqlite-kill", "--cycles", "50", "--seed", "7", "--report", report.string()},
+                         dir_.path());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("VALID"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find((report / "report.json").string()), std::string::npos) << r.out;
+    const json j = ReadJson(report / "report.json");
+    EXPECT_EQ(j["verdict"], "valid");
+    EXPECT_EQ(j["cycles"], 50);
+    EXPECT_EQ(j["scenario"], "sqlite-kill");
+    EXPECT_EQ(j["seed"], 7);
+    EXPECT_GT(j["ops"]["ok"].get<uint64_t>(), 1000u);
+    for (const char* k : {"lost", "phantom", "invariant"}) EXPECT_EQ(j["anomalies"][k], 0) << k;
+    EXPECT_TRUE(j["recovery_ms"].contains("p50"));
+    EXPECT_GT(j["recovery_ms"]["max"].get<double>(), 0);
+    EXPECT_TRUE(j["config"].contains("synchronous"));
+    std::vector<uint64_t> s;
+    for (const auto& f : j["faults"]) {
+      EXPECT_EQ(f["trigger"], "ops");
+      EXPECT_EQ(f["fault"], "sigkill");
+      EXPECT_GE(f["acked_before"].get<uint64_t>(), f["after_ops"].get<uint64_t>());
+      s.push_back(f["after_ops"]);
+    }
+    EXPECT_EQ(s.size(), 50u);
+    schedules.push_back(s);
+    EXPECT_TRUE(std::filesystem::exists(report / "junit.xml"));
+    EXPECT_TRUE(std::filesystem::exists(report / "history.jsonl"));
+  }
+  EXPECT_EQ(schedules[0], schedules[1]);
+}
+
+// Ctrl-C in the middle of a run: exit 130 and no process the run started is left.
+TEST_F(CliTest, InterruptLeavesNothingAlive) {
+  ProcessOptions o;
+  o.argv = {CRASHLAB_CLI, "run", "sqlite-kill", "--cycles", "100000", "--workers", "3",
+            "--report", (dir_.path() / "rep").string()};
+  o.log = dir_.path() / "int.log";
+  o.env = {{"TMPDIR", dir_.path().string()}};
+  Process p = Process::Spawn(o);
+  // Wait until agents exist (children of the CLI).
+  std::vector<pid_t> agents;
+  const auto deadline = Clock::now() + Millis(10000);
+  while (agents.empty() && Clock::now() < deadline) {
+    std::ifstream in("/proc/" + std::to_string(p.pid()) + "/task/" + std::to_string(p.pid()) + "/children");
+    pid_t c;
+    while (in >> c) agents.push_back(c);
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_FALSE(agents.empty()) << TailFile(o.log);
+  std::this_thread::sleep_for(Millis(300));
+  p.Signal(SIGINT);
+  ASSERT_TRUE(p.WaitFor(Millis(10000)));
+  EXPECT_EQ(WEXITSTATUS(p.raw_status()), 130) << TailFile(o.log);
+  for (pid_t a : agents) {
+    // Either gone, or recycled by an unrelated process (not one of ours).
+    if (!PidGone(a)) {
+      std::ifstream cmd("/proc/" + std::to_string(a) + "/cmdline");
+      std::string s;
+      std::getline(cmd, s);
+      EXPECT_EQ(s.find("crashlab-sqlite-agent"), std::string::npos) << "agent " << a << " survived";
+    }
+  }
+  // The run's work dir (under TMPDIR) is gone too.
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().rfind("crashlab-sqlite-kill-", 0), std::string::npos)
+        << e.path() << " left behind";
+  }
+}
+
+}  // namespace
+}  // namespace crashlab
