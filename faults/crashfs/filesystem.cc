@@ -908,7 +908,8 @@ void Filesystem::StartSession() {
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     // Frozen requests occupy worker threads until the power cut; leave room for more.
     fuse_loop_cfg_set_max_threads(cfg, 64);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
+    // Enough idle workers that bursts of writeback do not create and destroy threads.
+    fuse_loop_cfg_set_idle_threads(cfg, 16);
     fuse_session_loop_mt(se, cfg);
     fuse_loop_cfg_destroy(cfg);
   });
