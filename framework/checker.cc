@@ -72,18 +72,100 @@ struct KeyState {
   bool seen = false;        // present in the observed state
 };
 
+// Where the rows checker keeps its per-key state. Workload keys are usually dense runs
+// ((worker + 1) << 40 | sequence), so keys are grouped in blocks of 64 Ki and a block's
+// states sit in one array: a key costs one cached block lookup and no hashing. Sparse
+// keys (random ids) fall back to an open-addressing map.
+class KeyIndex {
+ public:
+  static constexpr int kBlockBits = 16;
+  static constexpr int64_t kBlockSize = int64_t{1} << kBlockBits;
+
+  KeyIndex(const History& h, uint64_t n) {
+    FlatMap<uint32_t> blocks(64);
+    int64_t last = INT64_MIN;
+    uint64_t keys = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      const Entry& e = h[i];
+      if (!IsRowOp(e.op.kind)) continue;
+      ++keys;
+      const int64_t b = e.op.key >> kBlockBits;
+      if (b == last) continue;
+      last = b;
+      bool inserted = false;
+      uint32_t& slot = blocks.FindOrInsert(b, &inserted);
+      if (inserted) {
+        slot = static_cast<uint32_t>(block_ids_.size());
+        block_ids_.push_back(b);
+      }
+      if (block_ids_.size() * kBlockSize > 4 * keys + 16 * kBlockSize) break;  // too sparse
+    }
+    dense_ = block_ids_.size() * kBlockSize <= 4 * keys + 16 * kBlockSize;
+    if (dense_) {
+      blocks_ = std::move(blocks);
+      states_.resize(block_ids_.size() * kBlockSize);
+    } else {
+      block_ids_.clear();
+      sparse_ = FlatMap<KeyState>(keys + 16);
+    }
+  }
+
+  KeyState& Insert(int64_t key) {
+    if (!dense_) return sparse_.FindOrInsert(key);
+    return states_[Block(key) * kBlockSize + (key & (kBlockSize - 1))];
+  }
+  // nullptr if the key was never written.
+  KeyState* Find(int64_t key) {
+    if (!dense_) return sparse_.Find(key);
+    uint32_t* b = blocks_.Find(key >> kBlockBits);
+    if (b == nullptr) return nullptr;
+    KeyState& k = states_[*b * kBlockSize + (key & (kBlockSize - 1))];
+    return k.ops == 0 ? nullptr : &k;
+  }
+  template <typename F>
+  void ForEach(F&& f) {
+    if (!dense_) {
+      sparse_.ForEach(f);
+      return;
+    }
+    for (size_t b = 0; b < block_ids_.size(); ++b) {
+      for (int64_t o = 0; o < kBlockSize; ++o) {
+        KeyState& k = states_[b * kBlockSize + o];
+        if (k.ops != 0) f((block_ids_[b] << kBlockBits) | o, k);
+      }
+    }
+  }
+
+ private:
+  size_t Block(int64_t key) {
+    const int64_t b = key >> kBlockBits;
+    if (b != last_block_) {
+      last_block_ = b;
+      last_index_ = *blocks_.Find(b);
+    }
+    return last_index_;
+  }
+  bool dense_ = false;
+  FlatMap<uint32_t> blocks_{16};
+  std::vector<int64_t> block_ids_;
+  std::vector<KeyState> states_;
+  FlatMap<KeyState> sparse_{16};
+  int64_t last_block_ = INT64_MIN;
+  size_t last_index_ = 0;
+};
+
 class RowsChecker : public Checker {
  public:
   std::string Name() const override { return "rows"; }
   CheckResult Check(CheckInput& in) override {
     History& h = in.history;
     const uint64_t n = h.Size();
-    FlatMap<KeyState> keys(n / 2 + 16);
+    KeyIndex keys(h, n);
     std::vector<Candidate> cands;
     for (uint64_t i = 0; i < n; ++i) {
       const Entry& e = h[i];
       if (!IsRowOp(e.op.kind)) continue;
-      KeyState& k = keys.FindOrInsert(e.op.key);
+      KeyState& k = keys.Insert(e.op.key);
       if (k.ops < UINT16_MAX) ++k.ops;
       switch (Effective(e)) {
         case Outcome::kOk:

@@ -3,6 +3,7 @@
 
 #include "framework/checker.h"
 #include "framework/history.h"
+#include "framework/rng.h"
 
 namespace crashlab {
 namespace {
@@ -265,6 +266,27 @@ TEST(CheckResult, DetailsAreCappedButEveryAnomalyCounted) {
   for (int i = 0; i < 1000; ++i) r.Add({anomaly::kLost, "x", std::nullopt});
   EXPECT_EQ(r.Count(anomaly::kLost), 1000u);
   EXPECT_EQ(r.anomalies.size(), CheckResult::kMaxDetailsPerKind);
+}
+
+// Both key layouts of the rows checker: dense runs (blocks) and random ids (hash map).
+TEST(RowsChecker, DenseAndSparseKeysFindTheSameLoss) {
+  for (const bool sparse : {false, true}) {
+    H t;
+    Rng rng(3);
+    ObservedState s;
+    uint64_t lost_id = 0;
+    for (int i = 0; i < 5000; ++i) {
+      const int64_t key = sparse ? static_cast<int64_t>(rng.Next() >> 1) : (int64_t{1} << 40) | i;
+      const uint64_t id = t.Add(OpKind::kInsert, key, i, Outcome::kOk);
+      if (i == 2500) lost_id = id;
+      else s.rows.emplace_back(key, i);
+    }
+    auto c = MakeRowsChecker();
+    const CheckResult r = Check(*c, t.h, s);
+    ASSERT_EQ(r.Count(anomaly::kLost), 1u) << (sparse ? "sparse" : "dense");
+    EXPECT_EQ(r.anomalies[0].op_id, lost_id);
+    EXPECT_EQ(r.Count(anomaly::kPhantom), 0u);
+  }
 }
 
 }  // namespace

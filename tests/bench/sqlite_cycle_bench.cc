@@ -1,0 +1,158 @@
+// A SQLite kill cycle against the sum of its parts, measured side by side in one run:
+// spawn+kill of an agent, 100 acknowledged writes, open+recovery+verify, and the whole
+// cycle through CrashCycleRunner. Prints the ratio (target <= 1.3).
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "faults/kill/kill_fault.h"
+#include "framework/process.h"
+#include "framework/runner.h"
+#include "framework/workload.h"
+#include "workloads/sqlite/schema.h"
+#include "workloads/sqlite/sqlite_target.h"
+
+namespace fs = std::filesystem;
+
+namespace crashlab {
+namespace {
+
+constexpr int kWrites = 100;
+constexpr int kCycles = 20;
+
+// Rows the database holds on average during the measured cycles.
+constexpr int kAverageRows = kWrites * kCycles / 2;
+
+void BM_SpawnKill(benchmark::State& state) {
+  TempDir dir("bench-spawn-");
+  sqlite::SqliteOptions o;
+  o.dir = dir.path() / "data";
+  for (auto _ : state) {
+    sqlite::SqliteTarget t(o);
+    t.Start();  // spawn the agent; it opens the database and says ready
+    for (Process* p : t.Processes()) {
+      p->SignalGroup(SIGKILL);
+      p->KillAndReap();
+    }
+  }
+}
+
+void BM_Writes(benchmark::State& state) {
+  TempDir dir("bench-writes-");
+  sqlite3* db = nullptr;
+  sqlite3_open((dir.path() / "w.db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=wal; PRAGMA synchronous=full;", nullptr, nullptr, nullptr);
+  sqlite3_exec(db, sqlite::kSchema, nullptr, nullptr, nullptr);
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO orders(id, amount) VALUES(?1, ?2)", -1, &ins, nullptr);
+  int64_t key = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kWrites; ++i) {
+      sqlite3_bind_int64(ins, 1, ++key);
+      sqlite3_bind_int64(ins, 2, 100 + i);
+      if (sqlite3_step(ins) != SQLITE_DONE) state.SkipWithError("insert failed");
+      sqlite3_reset(ins);
+    }
+  }
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+}
+
+// A database left by a SIGKILLed writer agent: kAverageRows acknowledged rows, the WAL
+// never checkpointed by a clean close.
+void MakeCrashedDb(const fs::path& dir) {
+  sqlite::SqliteOptions o;
+  o.dir = dir;
+  sqlite::SqliteTarget t(o);
+  t.Start();
+  auto client = t.NewClient(0);
+  Op op;
+  op.kind = OpKind::kInsert;
+  for (int i = 1; i <= kAverageRows; ++i) {
+    op.key = i;
+    op.value = 100;
+    if (client->Apply(op) != Outcome::kOk) throw std::runtime_error("template write failed");
+  }
+  for (Process* p : t.Processes()) p->KillAndReap();
+}
+
+void BM_OpenRecoverVerify(benchmark::State& state) {
+  TempDir dir("bench-recover-");
+  MakeCrashedDb(dir.path() / "template");
+  for (auto _ : state) {
+    state.PauseTiming();
+    fs::remove_all(dir.path() / "run");
+    fs::copy(dir.path() / "template", dir.path() / "run");
+    state.ResumeTiming();
+    ObservedState s = sqlite::ReadSqliteState(dir.path() / "run" / "crashlab.db");
+    if (!s.integrity_ok || s.rows.size() != static_cast<size_t>(kAverageRows)) {
+      state.SkipWithError("recovered database is not what was written");
+    }
+  }
+}
+
+// The whole cycle: kWrites acknowledged ops, SIGKILL, recover (respawn, reopen), read
+// back and check. Time per cycle from the runner's own records.
+void BM_KillCycle(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    TempDir dir("bench-cycle-");
+    sqlite::SqliteOptions o;
+    o.dir = dir.path() / "data";
+    sqlite::SqliteTarget target(o);
+    auto workload = MakeLedgerWorkload();
+    auto fault = faults::MakeKillFault();
+    RunOptions ro;
+    ro.cycles = kCycles;
+    ro.workers = 1;
+    ro.schedule = Schedule::AfterOps(kWrites);
+    CrashCycleRunner runner(target, *workload, *fault, ro);
+    RunReport r = runner.Run();
+    if (r.verdict != Validity::kValid) state.SkipWithError("kill cycle found anomalies");
+    double ms = 0;
+    for (const auto& c : r.cycle_records) ms += c.cycle_ms;
+    state.SetIterationTime(ms / 1000.0 / kCycles);
+    state.ResumeTiming();
+  }
+}
+
+// Collects mean real time per benchmark to print the ratio at the end.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> ms;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& r : runs) {
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "mean") continue;
+      const std::string name = r.run_name.function_name;
+      ms[name] = r.GetAdjustedRealTime() * (r.time_unit == benchmark::kMillisecond ? 1 : 1e-3) /
+                 (r.time_unit == benchmark::kMicrosecond ? 1 : 1);
+    }
+  }
+};
+
+}  // namespace
+}  // namespace crashlab
+
+int main(int argc, char** argv) {
+  using namespace crashlab;
+  supervisor::Init();
+  benchmark::RegisterBenchmark("spawn_kill", BM_SpawnKill)->Unit(benchmark::kMillisecond)->MinTime(2);
+  benchmark::RegisterBenchmark("writes_100", BM_Writes)->Unit(benchmark::kMillisecond)->MinTime(2);
+  benchmark::RegisterBenchmark("open_recover_verify", BM_OpenRecoverVerify)->Unit(benchmark::kMillisecond)->MinTime(2);
+  benchmark::RegisterBenchmark("kill_cycle", BM_KillCycle)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+  benchmark::Initialize(&argc, argv);
+  Collector c;
+  benchmark::RunSpecifiedBenchmarks(&c);
+  const double parts = c.ms["spawn_kill"] + c.ms["writes_100"] + c.ms["open_recover_verify"];
+  const double cycle = c.ms["kill_cycle"];
+  std::printf("\nsum of parts %.2f ms (spawn+kill %.2f, 100 writes %.2f, open+recover+verify %.2f)\n",
+              parts, c.ms["spawn_kill"], c.ms["writes_100"], c.ms["open_recover_verify"]);
+  std::printf("kill cycle   %.2f ms\nratio cycle / sum of parts = %.2f (target <= 1.3)\n", cycle,
+              parts > 0 ? cycle / parts : 0);
+  return 0;
+}
