@@ -1,8 +1,18 @@
 // crashlab-sqlite-agent: embeds SQLite in a process the runner can SIGKILL. Reads ops
-// from fd 3, applies each as a transaction, answers its outcome on fd 4.
+// from fd 3, applies each as a transaction, answers its outcome on fd 4. With --listen
+// PATH (agents in containers) it serves any number of connections on a unix socket
+// instead, one op at a time, greeting each connection with kReady; SIGTERM then closes
+// the database cleanly (a container's PID 1 has no default SIGTERM action).
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <vector>
 
 #include <cstdio>
 #include <cstring>
@@ -20,10 +30,12 @@ namespace proto = crashlab::sqlite;
 namespace {
 
 sqlite3* db = nullptr;
+volatile std::sig_atomic_t g_terminate = 0;  // --listen: SIGTERM seen
 
 bool ReadFull(int fd, void* buf, size_t n) {
   auto* p = static_cast<char*>(buf);
   while (n > 0) {
+    if (g_terminate) return false;
     const ssize_t r = ::read(fd, p, n);
     if (r == 0) return false;
     if (r < 0) {
@@ -49,6 +61,70 @@ bool WriteFull(int fd, const void* buf, size_t n) {
   }
   return true;
 }
+
+// --listen: a unix socket server multiplexing its connections with poll.
+class SocketServer {
+ public:
+  // Binds and listens on `path`; false (errno set) on failure.
+  bool Listen(const std::string& path) {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_terminate = 1; };
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, nullptr);  // no SA_RESTART: poll returns EINTR
+    ::signal(SIGPIPE, SIG_IGN);          // a client that gave up is not fatal
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return errno = ENAMETOOLONG, false;
+    std::strcpy(addr.sun_path, path.c_str());
+    ::unlink(path.c_str());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd, 64) != 0) {
+      return false;
+    }
+    fds_.push_back({fd, POLLIN, 0});
+    return true;
+  }
+  // Waits for the next request of any connection (greeting new ones); false on SIGTERM.
+  bool Next(Op* op, int* client) {
+    while (!g_terminate) {
+      for (size_t i = 1; i < fds_.size(); ++i) {
+        if (!fds_[i].revents) continue;
+        const int fd = fds_[i].fd;
+        const short ev = fds_[i].revents;
+        fds_[i].revents = 0;
+        if ((ev & POLLIN) == 0 || !ReadFull(fd, op, sizeof *op)) {
+          Drop(fd);
+          break;
+        }
+        *client = fd;
+        return true;
+      }
+      if (fds_[0].revents & POLLIN) {
+        fds_[0].revents = 0;
+        const int c = ::accept4(fds_[0].fd, nullptr, nullptr, SOCK_CLOEXEC);
+        const char ready = proto::kReady;
+        if (c >= 0 && WriteFull(c, &ready, 1)) fds_.push_back({c, POLLIN, 0});
+        else if (c >= 0) ::close(c);
+      }
+      for (auto& p : fds_) p.revents = 0;
+      ::poll(fds_.data(), fds_.size(), -1);
+    }
+    return false;
+  }
+  void Drop(int fd) {
+    for (size_t i = 1; i < fds_.size(); ++i) {
+      if (fds_[i].fd == fd) {
+        ::close(fd);
+        fds_.erase(fds_.begin() + static_cast<long>(i));
+        return;
+      }
+    }
+  }
+
+ private:
+  std::vector<pollfd> fds_;  // [0]: the listening socket
+};
 
 [[noreturn]] void Fail(const std::string& msg) {
   std::fprintf(stderr, "crashlab-sqlite-agent: %s\n", msg.c_str());
@@ -103,7 +179,7 @@ Outcome Step(sqlite3_stmt* s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string path, journal = "wal", sync = "full";
+  std::string path, journal = "wal", sync = "full", listen_path;
   int busy_ms = 10000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -111,6 +187,7 @@ int main(int argc, char** argv) {
     else if (k == "--journal-mode") journal = v;
     else if (k == "--synchronous") sync = v;
     else if (k == "--busy-timeout-ms") busy_ms = std::stoi(v);
+    else if (k == "--listen") listen_path = v;
     else Fail("unknown argument " + k);
   }
   if (path.empty()) Fail("usage: crashlab-sqlite-agent --db PATH [--journal-mode M] [--synchronous S]");
@@ -135,11 +212,15 @@ int main(int argc, char** argv) {
   Stmt commit("COMMIT");
   Stmt rollback("ROLLBACK");
 
+  SocketServer server;
+  const bool listening = !listen_path.empty();
+  if (listening && !server.Listen(listen_path)) Fail("listen on " + listen_path + ": " + std::strerror(errno));
   const char ready = proto::kReady;
-  if (!WriteFull(proto::kAgentReplyFd, &ready, 1)) return 4;
+  if (!listening && !WriteFull(proto::kAgentReplyFd, &ready, 1)) return 4;
 
   Op op;
-  while (ReadFull(proto::kAgentRequestFd, &op, sizeof op)) {
+  int client = proto::kAgentReplyFd;
+  while (listening ? server.Next(&op, &client) : ReadFull(proto::kAgentRequestFd, &op, sizeof op)) {
     Outcome out = Outcome::kUnknown;
     switch (op.kind) {
       case OpKind::kInsert:
@@ -220,7 +301,9 @@ int main(int argc, char** argv) {
         break;
     }
     const char b = static_cast<char>(out);
-    if (!WriteFull(proto::kAgentReplyFd, &b, 1)) break;
+    if (WriteFull(client, &b, 1)) continue;
+    if (!listening) break;
+    server.Drop(client);
   }
   sqlite3_close_v2(db);
   return 0;
