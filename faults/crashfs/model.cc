@@ -276,6 +276,7 @@ MetaLog::MetaLog(int root_fd, std::string root_path)
     : root_fd_(root_fd), root_path_(std::move(root_path)) {}
 
 MetaLog::~MetaLog() {
+  for (auto& op : ops_) Release(op);
   if (grave_fd_ >= 0) close(grave_fd_);
 }
 
@@ -292,6 +293,7 @@ void MetaLog::ResetGraveyard() {
   if (grave_fd_ < 0) {
     throw std::runtime_error(std::string("crashfs: cannot open graveyard: ") + strerror(errno));
   }
+  for (auto& op : ops_) Release(op);
   ops_.clear();
 }
 
@@ -300,6 +302,7 @@ void MetaLog::RemoveGraveyard() {
   if (grave_fd_ >= 0) close(grave_fd_);
   grave_fd_ = -1;
   RemoveTreeAt(root_fd_, kGraveyard);
+  for (auto& op : ops_) Release(op);
   ops_.clear();
 }
 
@@ -313,8 +316,10 @@ std::string MetaLog::RelPath(int fd) const {
   return p;
 }
 
-std::string MetaLog::Join(const std::string& dir, const char* name) const {
-  return dir.empty() ? std::string(name) : dir + "/" + name;
+void MetaLog::Release(MetaOp& op) {
+  if (op.dir_fd >= 0) close(op.dir_fd);
+  if (op.dir2_fd >= 0) close(op.dir2_fd);
+  op.dir_fd = op.dir2_fd = -1;
 }
 
 std::string MetaLog::NewGrave() { return "g" + std::to_string(++grave_seq_); }
@@ -326,7 +331,8 @@ int MetaLog::Create(MetaOp::Kind kind, int dir_fd, ino_t dir_ino, const char* na
   if (r < 0) return r;
   struct stat st;
   if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return r;
-  MetaOp op{kind, Join(RelPath(dir_fd), name), "", {st.st_dev, st.st_ino}, "", {dir_ino}, {false}};
+  MetaOp op{kind, fcntl(dir_fd, F_DUPFD_CLOEXEC, 0), name, -1, "", {st.st_dev, st.st_ino},
+            "", {dir_ino}, {false}};
   ops_.push_back(std::move(op));
   return r;
 }
@@ -344,9 +350,14 @@ int MetaLog::Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name) {
   // The entry goes to the graveyard, not away: until the directory is synced, a power cut
   // must be able to bring it back with its durable contents.
   std::string grave = NewGrave();
-  if (renameat(dir_fd, name, grave_fd_, grave.c_str()) != 0) return errno;
-  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, Join(RelPath(dir_fd), name), "",
-            {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
+  if (renameat(dir_fd, name, grave_fd_, grave.c_str()) != 0) {
+    // A different filesystem mounted inside the backing dir: the graveyard cannot hold
+    // the entry, so this removal is final at once (not revertible by a power cut).
+    if (errno != EXDEV) return errno;
+    return unlinkat(dir_fd, name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
+  }
+  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, fcntl(dir_fd, F_DUPFD_CLOEXEC, 0), name,
+            -1, "", {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
   ops_.push_back(std::move(op));
   return 0;
 }
@@ -358,8 +369,6 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
   struct stat src, dst;
   if (fstatat(old_dir_fd, old_name, &src, AT_SYMLINK_NOFOLLOW) != 0) return errno;
   bool exists = fstatat(new_dir_fd, new_name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
-  std::string old_path = Join(RelPath(old_dir_fd), old_name);
-  std::string new_path = Join(RelPath(new_dir_fd), new_name);
   std::string grave;
   if (exists) {
     if (flags & RENAME_NOREPLACE) return EEXIST;
@@ -377,7 +386,9 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
     if (!grave.empty()) renameat(grave_fd_, grave.c_str(), new_dir_fd, new_name);
     return e;
   }
-  MetaOp op{MetaOp::kRename, old_path, new_path, {src.st_dev, src.st_ino}, grave, {}, {}};
+  MetaOp op{MetaOp::kRename, fcntl(old_dir_fd, F_DUPFD_CLOEXEC, 0), old_name,
+            fcntl(new_dir_fd, F_DUPFD_CLOEXEC, 0), new_name, {src.st_dev, src.st_ino}, grave,
+            {}, {}};
   op.dirs.push_back(old_dir_ino);
   if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
   op.synced.assign(op.dirs.size(), false);
@@ -387,6 +398,7 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
 
 void MetaLog::Commit(MetaOp& op) {
   if (!op.grave.empty()) RemoveTreeAt(grave_fd_, op.grave.c_str());
+  Release(op);
 }
 
 void MetaLog::SyncDir(ino_t dir_ino) {
@@ -408,43 +420,44 @@ void MetaLog::SyncDir(ino_t dir_ino) {
 
 void MetaLog::Rollback(RollbackCounts* counts) {
   std::lock_guard lk(mu_);
-  auto names = [&](const std::string& path, const FileKey& key) {
+  auto names = [&](int dir, const std::string& name, const FileKey& key) {
     struct stat st;
-    return fstatat(root_fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-           st.st_ino == key.ino && st.st_dev == key.dev;
+    return fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == key.ino &&
+           st.st_dev == key.dev;
   };
-  auto is_free = [&](const std::string& path) {
+  auto is_free = [&](int dir, const std::string& name) {
     struct stat st;
-    return fstatat(root_fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+    return fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
   };
-  auto from_grave = [&](const std::string& grave, const std::string& path) {
-    return renameat2(grave_fd_, grave.c_str(), root_fd_, path.c_str(), RENAME_NOREPLACE) == 0;
+  auto from_grave = [&](const std::string& grave, int dir, const std::string& name) {
+    return renameat2(grave_fd_, grave.c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0;
   };
+  // Newest first: each undo then sees the namespace as it was right after its op.
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
-    const MetaOp& op = *it;
+    MetaOp& op = *it;
     bool done = false;
     switch (op.kind) {
       case MetaOp::kCreate:
       case MetaOp::kLink:
-        done = names(op.path, op.node) && unlinkat(root_fd_, op.path.c_str(), 0) == 0;
+        done = names(op.dir_fd, op.name, op.node) && unlinkat(op.dir_fd, op.name.c_str(), 0) == 0;
         break;
       case MetaOp::kMkdir:
-        if (names(op.path, op.node)) {
-          RemoveTreeAt(root_fd_, op.path.c_str());
+        if (names(op.dir_fd, op.name, op.node)) {
+          RemoveTreeAt(op.dir_fd, op.name.c_str());
           done = true;
         }
         break;
       case MetaOp::kUnlink:
       case MetaOp::kRmdir:
-        done = from_grave(op.grave, op.path);
+        done = from_grave(op.grave, op.dir_fd, op.name);
         break;
       case MetaOp::kRename:
-        if (names(op.path2, op.node)) {
-          done = renameat2(root_fd_, op.path2.c_str(), root_fd_, op.path.c_str(),
+        if (names(op.dir2_fd, op.name2, op.node)) {
+          done = renameat2(op.dir2_fd, op.name2.c_str(), op.dir_fd, op.name.c_str(),
                            RENAME_NOREPLACE) == 0;
         }
-        if (!op.grave.empty() && is_free(op.path2)) {
-          done = from_grave(op.grave, op.path2) && done;
+        if (!op.grave.empty() && is_free(op.dir2_fd, op.name2)) {
+          done = from_grave(op.grave, op.dir2_fd, op.name2) && done;
         }
         break;
     }
@@ -453,6 +466,7 @@ void MetaLog::Rollback(RollbackCounts* counts) {
     } else {
       counts->meta_ops_skipped++;
     }
+    Release(op);
   }
   ops_.clear();
   // What is left in the graveyard belonged to removals that were durable.

@@ -103,11 +103,15 @@ class DataLog {
 };
 
 // One namespace operation that is not yet durable.
+// Entries are named by (parent directory fd, name), not by path, so that undoing them
+// still works after an ancestor directory was renamed.
 struct MetaOp {
   enum Kind { kCreate, kMkdir, kLink, kUnlink, kRmdir, kRename };
   Kind kind;
-  std::string path;   // backing-relative: the entry created or removed, or the rename source
-  std::string path2;  // rename target
+  int dir_fd = -1;    // O_PATH fd of the parent (rename: of the source's parent); owned
+  std::string name;
+  int dir2_fd = -1;   // rename: O_PATH fd of the target's parent; owned
+  std::string name2;
   FileKey node;       // the inode the new (or removed) entry names
   std::string grave;  // graveyard name of the removed inode, or of a replaced rename target
   std::vector<ino_t> dirs;    // parent directories whose fsync makes the op durable
@@ -134,6 +138,8 @@ class MetaLog {
   // Backing-relative path of the inode behind `fd` ("" for the root).
   std::string RelPath(int fd) const;
 
+  // Directory fds passed to the methods below may be O_PATH fds; they are duplicated.
+
   // Runs `create` (which makes `name` in dir `dir_fd` and returns an fd or 0 for success,
   // -errno for failure) and logs the new entry. Returns create's result.
   int Create(MetaOp::Kind kind, int dir_fd, ino_t dir_ino, const char* name,
@@ -156,8 +162,8 @@ class MetaLog {
 
  private:
   std::string NewGrave();
-  std::string Join(const std::string& dir, const char* name) const;
   void Commit(MetaOp& op);
+  static void Release(MetaOp& op);
 
   int root_fd_;
   int grave_fd_ = -1;

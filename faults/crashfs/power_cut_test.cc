@@ -119,6 +119,19 @@ TEST_F(PowerCutTest, RenameWithDirFsyncSurvives) {
   EXPECT_EQ(ReadAll(M("y/g")), "F");
 }
 
+TEST_F(PowerCutTest, UndoFollowsRenamedAncestors) {
+  ASSERT_EQ(mkdir(M("d").c_str(), 0755), 0);
+  ASSERT_EQ(FsyncPath(M("")), 0);
+  Durable("d/g", "g");
+  WriteFile(M("d/f"), "f", true);  // entry in d not durable
+  ASSERT_EQ(rename(M("d").c_str(), M("e").c_str()), 0);
+  ASSERT_EQ(FsyncPath(M("")), 0);  // the rename of d is durable
+  fs_->PowerCut();
+  EXPECT_FALSE(Exists(M("d")));
+  EXPECT_FALSE(Exists(M("e/f")));
+  EXPECT_EQ(ReadAll(M("e/g")), "g");
+}
+
 TEST_F(PowerCutTest, UnlinkWithoutDirFsyncIsRevertedWithDurableContent) {
   Durable("f", "durable content");
   WriteAt(M("f"), "OVERWRITTEN", 0, false);
