@@ -1,0 +1,93 @@
+// PostgreSQL as a target: a throwaway PostgreSQL 15 cluster whose postmaster is a direct
+// child of the runner (never pg_ctl), dropped to an unprivileged user, loopback only.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "framework/process.h"
+#include "framework/target.h"
+
+namespace crashlab::postgres {
+
+// Which schema and mapping of ops onto SQL the clients use.
+enum class PgWorkload { kLedger, kBank, kCritical };
+PgWorkload ParsePgWorkload(const std::string& name);  // ledger | bank | critical
+
+// Pacing of the readiness probe: after no answer, and after "starting up".
+inline constexpr int kPingPauseMs = 2;
+inline constexpr int kPingRejectedPauseMs = 5;
+
+struct PostgresOptions {
+  std::filesystem::path dir;                 // work dir: pg/data, pg/sock, postgres.log
+  std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
+  PgWorkload workload = PgWorkload::kLedger;
+  // Server settings passed as -c NAME=VALUE (fsync, synchronous_commit, ...).
+  std::map<std::string, std::string> settings;
+  // Run amcheck (bt_index_check with heapallindexed, verify_heapam) in ReadState.
+  bool amcheck = true;
+  // Unprivileged account to run as when the runner is root ("" = postgres, else nobody).
+  std::string user;
+  std::chrono::milliseconds ready_timeout{60000};
+};
+
+// The server binaries are present ("" if so, else why not).
+std::string MissingPostgres(const std::filesystem::path& bin_dir = "/usr/lib/postgresql/15/bin");
+
+class PostgresTarget : public Target {
+ public:
+  explicit PostgresTarget(PostgresOptions options);
+  ~PostgresTarget() override;
+
+  std::string Name() const override { return "postgres"; }
+  void Start() override;
+  void Stop() override;
+  void Recover() override;
+  std::vector<Process*> Processes() override;
+  std::filesystem::path DataDir() const override { return data_; }
+  std::unique_ptr<Client> NewClient(int worker) override;
+  std::string LogExcerpt() const override;
+  std::map<std::string, std::string> Config() const override;
+
+  // libpq connection string for the unix socket of this cluster.
+  std::string ConnInfo(const std::string& dbname = "postgres") const;
+  int port() const { return port_; }
+  const std::filesystem::path& socket_dir() const { return sock_; }
+  const PostgresOptions& options() const { return options_; }
+  // Pid of the running postmaster (-1 if none).
+  pid_t postmaster_pid() const { return postmaster_.pid(); }
+  // Runs CHECKPOINT on the running server; throws on failure.
+  void Checkpoint();
+  // Kills the postmaster and every process of this cluster (found by working directory:
+  // PostgreSQL children call setsid(), so they are not in the postmaster's group), and
+  // proves them gone. Throws std::runtime_error if one survives.
+  void KillCluster();
+  // How the postmaster is spawned (for benchmarks that drive a bare restart loop).
+  ProcessOptions PostmasterOptions() const;
+  // Sends `sig` at once to the postmaster's group and every process of the cluster
+  // (backends included); returns how many processes it signalled. Proves nothing.
+  int SignalCluster(int sig);
+  // The user the server runs as (nullopt: the runner's own user).
+  const std::optional<UserId>& run_as() const { return user_; }
+
+ private:
+  void InitDb();
+  void StartPostmaster();
+  void WaitReady();
+  // Pids whose working directory is the data dir (the cluster's processes).
+  std::vector<pid_t> ClusterPids() const;
+
+  PostgresOptions options_;
+  std::filesystem::path root_, data_, sock_, log_;
+  std::optional<UserId> user_;
+  int port_ = 0;
+  Process postmaster_;
+  bool initialized_ = false;
+};
+
+}  // namespace crashlab::postgres
