@@ -1,0 +1,54 @@
+// toykv: a tiny key-value "database" standing in for your own program. It reads
+// "PUT <key> <value>" lines on stdin, appends them to a log file, fdatasyncs, answers
+// "OK". With --buffered it answers before writing and flushes every 16 puts: the kind
+// of durability bug crashlab exists to catch.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+int main(int argc, char** argv) {
+  std::string path;
+  bool buffered = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--buffered") buffered = true;
+    else path = a;
+  }
+  if (path.empty()) {
+    std::cerr << "usage: toykv [--buffered] LOGFILE\n";
+    return 2;
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::perror("open");
+    return 1;
+  }
+  std::cout << "READY" << std::endl;
+  std::string pending, line;
+  int buffered_puts = 0;
+  while (std::getline(std::cin, line)) {
+    if (line.rfind("PUT ", 0) != 0) {
+      std::cout << "ERR" << std::endl;
+      continue;
+    }
+    const std::string record = line.substr(4) + "\n";
+    if (buffered) {
+      std::cout << "OK" << std::endl;  // acknowledged while the data is only in memory
+      pending += record;
+      if (++buffered_puts % 16 != 0) continue;
+    } else {
+      pending = record;
+    }
+    if (::write(fd, pending.data(), pending.size()) != static_cast<ssize_t>(pending.size()) ||
+        ::fdatasync(fd) != 0) {
+      std::cout << "ERR" << std::endl;
+      return 1;
+    }
+    pending.clear();
+    if (!buffered) std::cout << "OK" << std::endl;
+  }
+  return 0;
+}
