@@ -39,14 +39,15 @@ INSTANTIATE_TEST_SUITE_P(
         PostgresKillLongCase{"LedgerCheckpointBeforeKill",
                              {{"checkpoint_before_kill", "true"}, {"schedule", "ops:100-3000"}}, 8, 50},
         PostgresKillLongCase{"LedgerTimeTriggered", {{"schedule", "time:50-1500"}}, 8, 100},
+        PostgresKillLongCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 8, 100},
+        PostgresKillLongCase{"BankKillWholeCluster", {{"workload", "bank"}, {"kill", "cluster"}}, 8, 100},
+        PostgresKillLongCase{"CriticalKillWholeCluster", {{"workload", "critical"}, {"kill", "cluster"}}, 10, 100},
         PostgresKillLongCase{"LedgerNoFullPageWrites", {{"full_page_writes", "false"}}, 4, 50},
         PostgresKillLongCase{"LedgerOpenDatasync", {{"wal_sync_method", "open_datasync"}}, 4, 50},
         PostgresKillLongCase{"LedgerSmallSharedBuffers", {{"shared_buffers", "16MB"}}, 8, 50},
         PostgresKillLongCase{"BankManyAccounts", {{"workload", "bank"}, {"accounts", "64"}}, 8, 100},
         PostgresKillLongCase{"BankHotAccounts", {{"workload", "bank"}, {"accounts", "2"}}, 8, 50},
-        PostgresKillLongCase{"Critical", {{"workload", "critical"}, {"schedule", "ops:100-2000"}}, 10, 100},
-        PostgresKillLongCase{"CriticalAsyncCommit",
-                             {{"workload", "critical"}, {"synchronous_commit", "off"}}, 10, 50}),
+        PostgresKillLongCase{"Critical", {{"workload", "critical"}, {"schedule", "ops:100-2000"}}, 10, 100}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

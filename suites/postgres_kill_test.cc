@@ -54,10 +54,29 @@ INSTANTIATE_TEST_SUITE_P(
         // Seed 002: create/update/read/delete over related tables, 10 connections.
         PostgresKillCase{"CriticalOps10Connections",
                          {{"workload", "critical"}, {"schedule", "ops:100-400"}}, 10, 4},
-        // Under SIGKILL of the server alone, asynchronous commit loses nothing that was
-        // acknowledged: the WAL reached the kernel before the reply (power cuts differ).
-        PostgresKillCase{"LedgerAsyncCommit", {{"synchronous_commit", "off"}}, 4, 4}),
+        // Every process of the cluster killed at once: backends die mid-commit.
+        PostgresKillCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 4, 4},
+        // fsync=off survives a process kill (the kernel keeps the page cache; a power cut
+        // is what loses it).
+        PostgresKillCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
     [](const auto& info) { return info.param.name; });
+
+class PostgresKillFindsLoss : public testing::CrashTest {};
+
+// synchronous_commit=off acknowledges a commit whose WAL is still in shared memory: a
+// SIGKILL of the server loses it (the WAL writer dies with the postmaster). The checkers
+// must say so: this is the suite's proof that it fails when durability breaks.
+TEST_F(PostgresKillFindsLoss, AsyncCommitLosesAcknowledgedCommits) {
+  CRASHLAB_SKIP_IF_MISSING("postgres-kill");
+  ScenarioRequest req;
+  req.scenario = "postgres-kill";
+  req.seed = Seed(3);
+  req.cycles = 10;  // stops at the first invalid cycle, almost always the first
+  req.workers = 4;
+  req.set = {{"synchronous_commit", "off"}, {"kill", "cluster"}};
+  const RunReport r = RunScenario(req);
+  ExpectInvalid(r, "lost");
+}
 
 }  // namespace
 }  // namespace crashlab
