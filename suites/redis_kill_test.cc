@@ -6,8 +6,14 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <deque>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
+
+#include "faults/kill/kill_fault.h"
 
 #include "framework/report.h"
 #include "framework/testing/crash_test.h"
@@ -64,8 +70,10 @@ TEST_F(RedisKill, NoPersistenceLosesAcknowledgedWrites) {
 // cache is lost too.
 TEST_F(RedisKill, EverysecUnderSigkillReportsTheLossWindow) {
   CRASHLAB_SKIP_IF_MISSING("redis-kill");
-  const RunReport r = Run({{"appendfsync", "everysec"}});
+  // Cycles of 1.2-2 s, so that every kill comes after at least one background fsync.
+  const RunReport r = Run({{"appendfsync", "everysec"}, {"schedule", "time:1200-2000"}}, 4);
   ExpectValid(r);
+  EXPECT_EQ(r.cycles, 4u);
   ASSERT_FALSE(r.cycle_records.empty());
   double worst = 0;
   for (const auto& c : r.cycle_records) {
@@ -76,6 +84,151 @@ TEST_F(RedisKill, EverysecUnderSigkillReportsTheLossWindow) {
   }
   RecordProperty("loss_window_ms_max", std::to_string(worst));
   EXPECT_LE(worst, 1500);
+}
+
+// A stand-in for a power cut under everysec, until a filesystem layer does it for real:
+// SIGKILL, then cut the AOF back to the size it had `lag` before the kill, as if the
+// kernel had lost the writes of that last stretch. Samples the AOF size every 2 ms.
+class TornAofTail : public Fault {
+ public:
+  explicit TornAofTail(Millis lag) : lag_(lag) {}
+  ~TornAofTail() override { StopSampling(); }
+  std::string Name() const override { return "torn-aof-tail"; }
+  void Setup(Target& t) override {
+    dir_ = t.DataDir() / "appendonlydir";
+    sampler_ = std::thread([this] {
+      while (!stop_.load()) {
+        Sample();
+        std::this_thread::sleep_for(Millis(2));
+      }
+    });
+  }
+  FaultEvent Inject(Target& t, Rng&) override {
+    const auto now = Clock::now();
+    for (Process* p : t.Processes()) {
+      p->SignalGroup(SIGKILL);
+      p->WaitFor(Millis(5000));
+    }
+    FaultEvent ev;
+    ev.fault = Name();
+    std::lock_guard lock(mu_);
+    for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
+      if (it->at <= now - lag_) {
+        std::filesystem::resize_file(it->path, it->size);
+        ev.detail = "cut " + it->path.filename().string() + " to " + std::to_string(it->size);
+        ++cuts_;
+        break;
+      }
+    }
+    samples_.clear();
+    return ev;
+  }
+  void Teardown(Target&) override { StopSampling(); }
+  int cuts() const { return cuts_; }
+
+ private:
+  struct SampleRec {
+    Clock::time_point at;
+    std::filesystem::path path;
+    uintmax_t size;
+  };
+  void Sample() {
+    std::error_code ec;
+    std::filesystem::path latest;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      const auto name = e.path().filename().string();
+      if (name.size() > 9 && name.ends_with(".incr.aof") && e.path() > latest) latest = e.path();
+    }
+    if (latest.empty()) return;
+    const auto size = std::filesystem::file_size(latest, ec);
+    if (ec) return;
+    std::lock_guard lock(mu_);
+    samples_.push_back({Clock::now(), latest, size});
+    while (samples_.size() > 5000) samples_.pop_front();
+  }
+  void StopSampling() {
+    stop_.store(true);
+    if (sampler_.joinable()) sampler_.join();
+  }
+  Millis lag_;
+  std::filesystem::path dir_;
+  std::thread sampler_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::deque<SampleRec> samples_;
+  int cuts_ = 0;
+};
+
+// The kv workload judged by the loss-window checker.
+class WindowKv : public Workload {
+ public:
+  WindowKv(double bound_ms, std::shared_ptr<redis::FaultClock> clock)
+      : bound_ms_(bound_ms), clock_(std::move(clock)) {}
+  std::string Name() const override { return "kv"; }
+  DataModel Model() const override { return kv_->Model(); }
+  std::unique_ptr<OpGenerator> Generator(int w, uint64_t seed) override { return kv_->Generator(w, seed); }
+  std::unique_ptr<Checker> MakeChecker() const override {
+    return redis::MakeLossWindowChecker(kv_->MakeChecker(), bound_ms_, redis::InstantOf(clock_));
+  }
+
+ private:
+  std::unique_ptr<Workload> kv_ = MakeKeyValueWorkload();
+  double bound_ms_;
+  std::shared_ptr<redis::FaultClock> clock_;
+};
+
+class RedisTornTail : public testing::CrashTest {
+ protected:
+  RunReport Run(Millis lag, const std::string& schedule, uint32_t cycles) {
+    TempDir dir("crashlab-redis-torn-");
+    redis::RedisOptions o;
+    o.work_dir = dir.path();
+    o.appendfsync = "everysec";
+    redis::RedisTarget target(o);
+    auto clock = std::make_shared<redis::FaultClock>();
+    WindowKv workload(1500, clock);
+    auto torn = std::make_unique<TornAofTail>(lag);
+    TornAofTail* raw = torn.get();
+    auto fault = redis::RecordFaultInstant(std::move(torn), clock);
+    RunOptions opt;
+    opt.seed = Seed(11);
+    opt.cycles = cycles;
+    opt.workers = 4;
+    opt.schedule = Schedule::Parse(schedule);
+    const RunReport r = RunCycles(target, workload, *fault, opt, "redis-torn-aof-tail");
+    EXPECT_EQ(raw->cuts(), static_cast<int>(r.cycles)) << "every fault must have cut the AOF";
+    return r;
+  }
+};
+
+// The last 300 ms of AOF writes vanish: the checker sees the loss, measures a window of
+// about 300 ms and, within the 1500 ms bound, reports it as a stat, not an anomaly.
+TEST_F(RedisTornTail, LossInsideTheWindowIsAStat) {
+  if (!redis::MissingRedisServer().empty()) GTEST_SKIP() << redis::MissingRedisServer();
+  const RunReport r = Run(Millis(300), "time:800-1200", 3);
+  ExpectValid(r);
+  for (const auto& c : r.cycle_records) {
+    RecordProperty("cycle" + std::to_string(c.cycle) + "_loss_window_ms",
+                   std::to_string(c.stats.at(redis::loss_window::kWindowMs)));
+    RecordProperty("cycle" + std::to_string(c.cycle) + "_lost_in_window",
+                   std::to_string(c.stats.at(redis::loss_window::kLostInWindow)));
+    EXPECT_GT(c.stats.at(redis::loss_window::kLostInWindow), 0) << "cycle " << c.cycle;
+    EXPECT_GE(c.stats.at(redis::loss_window::kWindowMs), 250) << "cycle " << c.cycle;
+    EXPECT_LE(c.stats.at(redis::loss_window::kWindowMs), 700) << "cycle " << c.cycle;
+  }
+}
+
+// 2.5 s of AOF writes vanish: beyond the 1500 ms bound, so acknowledged writes are lost.
+TEST_F(RedisTornTail, LossBeyondTheWindowIsLost) {
+  if (!redis::MissingRedisServer().empty()) GTEST_SKIP() << redis::MissingRedisServer();
+  const RunReport r = Run(Millis(2500), "time:3200", 1);
+  ExpectInvalid(r, "lost");
+  ASSERT_EQ(r.cycle_records.size(), 1u);
+  RecordProperty("loss_window_ms", std::to_string(r.cycle_records[0].stats.at(redis::loss_window::kWindowMs)));
+  RecordProperty("lost_beyond_window",
+                 std::to_string(r.cycle_records[0].stats.at(redis::loss_window::kLostBeyond)));
+  EXPECT_GE(r.cycle_records[0].stats.at(redis::loss_window::kWindowMs), 2400);
+  EXPECT_GT(r.cycle_records[0].stats.at(redis::loss_window::kLostInWindow), 0);
 }
 
 TEST_F(RedisKill, ABadSaveScheduleIsAUsageError) {
