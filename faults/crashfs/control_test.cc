@@ -1,10 +1,16 @@
 // The control protocol drives a mounted crashfs and reports errors on bad input.
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <atomic>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "faults/crashfs/control.h"
 #include "faults/crashfs/test_util.h"
+
+extern char** environ;
 
 namespace crashlab::crashfs::testing {
 namespace {
@@ -69,6 +75,53 @@ TEST_F(ControlTest, SocketRoundTrip) {
   EXPECT_EQ(SendCommand(sock, "power-cut").rfind("ok", 0), 0u);
   EXPECT_EQ(SendCommand(sock, "quit"), "ok");
   server.join();
+}
+
+}  // namespace
+}  // namespace crashlab::crashfs::testing
+
+namespace crashlab::crashfs::testing {
+namespace {
+
+// The crashfs binary: mount in the foreground, drive it over its socket, quit.
+TEST(CrashFsCliTest, MountPowerCutQuit) {
+  std::string why = FuseUnavailableReason();
+  if (!why.empty()) GTEST_SKIP() << why;
+  char tmpl[] = "/tmp/crashfs-cli-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string base = tmpl;
+  std::filesystem::create_directories(base + "/b");
+  std::filesystem::create_directories(base + "/m");
+  std::string sock = base + "/ctl.sock";
+  std::vector<std::string> args = {CRASHFS_BINARY, "mount", "--control", sock, base + "/b",
+                                   base + "/m"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+  std::string answer;
+  for (int i = 0; i < 500 && answer != "ok"; ++i) {
+    try {
+      answer = SendCommand(sock, "ping");
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_EQ(answer, "ok");
+  WriteFile(base + "/m/unsynced", "x", false);
+  EXPECT_TRUE(Exists(base + "/m/unsynced"));
+  EXPECT_EQ(SendCommand(sock, "power-cut").rfind("ok total_ms=", 0), 0u);
+  EXPECT_FALSE(Exists(base + "/m/unsynced"));
+  EXPECT_EQ(SendCommand(sock, "quit"), "ok");
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  struct stat m, parent;
+  ASSERT_EQ(stat((base + "/m").c_str(), &m), 0);
+  ASSERT_EQ(stat(base.c_str(), &parent), 0);
+  EXPECT_EQ(m.st_dev, parent.st_dev) << "still mounted";
+  std::filesystem::remove_all(base);
 }
 
 }  // namespace
