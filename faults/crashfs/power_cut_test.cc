@@ -1,6 +1,7 @@
 // crashfs power cuts: what was made durable survives, everything else is gone.
 #include <sys/stat.h>
 
+#include <atomic>
 #include <thread>
 
 #include "faults/crashfs/test_util.h"
@@ -282,17 +283,19 @@ TEST_F(TriggerTest, CreateAndRenameTriggers) {
 TEST_F(PowerCutTest, FreezeHoldsRequestsAndPowerCutFailsThem) {
   Durable("f", "x");
   fs_->Freeze();
-  int rc = 0, err = 0;
+  std::atomic<int> rc{0}, err{0};
+  std::string path = M("f");
   std::thread io([&] {
-    int fd = open(M("f").c_str(), O_RDONLY);
-    if (fd < 0) {
-      rc = -1;
-      err = errno;
-      return;
+    int fd = open(path.c_str(), O_RDONLY);  // held: the lookup/open waits for the cut
+    int e = errno;
+    if (fd >= 0) {
+      int r = fsync(fd);
+      e = errno;
+      close(fd);
+      fd = r;
     }
-    rc = fsync(fd) == 0 ? 1 : -1;
-    err = errno;
-    close(fd);
+    err = e;
+    rc = fd < 0 ? -1 : 1;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(rc, 0);  // still held
