@@ -65,6 +65,18 @@ std::vector<std::string> EngineMounts() {
   return out;
 }
 
+// Cgroups of engines (each engine puts its containers under /crashlab-engine-XXXXXX).
+size_t EngineCgroups() {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    for (const auto& d : std::filesystem::directory_iterator(h.path(), ec)) {
+      if (d.path().filename().string().rfind("crashlab-engine-", 0) == 0) ++n;
+    }
+  }
+  return n;
+}
+
 // Waits (orphans are reaped by the runner) until no descendant is left.
 std::vector<std::string> LeftoverProcesses() {
   std::vector<std::string> left;
@@ -82,12 +94,14 @@ class ContainerSqlite : public testing::CrashTest {
   void SetUp() override {
     CrashTest::SetUp();
     mounts_before_ = EngineMounts().size();
+    cgroups_before_ = EngineCgroups();
   }
   void TearDown() override {
     const auto left = LeftoverProcesses();
     EXPECT_TRUE(left.empty()) << "processes left behind: " << ::testing::PrintToString(left);
     // Another test binary running in parallel may have an engine mounted: only growth counts.
     EXPECT_LE(EngineMounts().size(), mounts_before_) << ::testing::PrintToString(EngineMounts());
+    EXPECT_LE(EngineCgroups(), cgroups_before_) << "engine cgroups left behind";
   }
 
   static void SkipUnless(const std::string& engine) {
@@ -141,6 +155,7 @@ class ContainerSqlite : public testing::CrashTest {
   }
 
   size_t mounts_before_ = 0;
+  size_t cgroups_before_ = 0;
 };
 
 struct Case {
@@ -271,8 +286,12 @@ TEST_F(ContainerSqlite, EngineTeardownRemovesEverything) {
       auto e = ctr::Engine::Start(kind, dir.path());
       const std::string image = e->BaseImage();
       e->Check({"volume", "create", "crashlab-v"});
-      e->Check({"run", "--detach", "--name", "crashlab-c", "--network", "host", "--volume",
-                "/usr:/usr:ro", "--volume", "crashlab-v:/data", image, "/bin/sleep", "1000"});
+      std::vector<std::string> run = {
+          "run",  "--detach", "--name",       "crashlab-c", "--network",
+          "host", "--volume", "/usr:/usr:ro", "--volume",   "crashlab-v:/data"};
+      for (const auto& f : e->RunFlags()) run.push_back(f);
+      run.insert(run.end(), {image, "/bin/sleep", "1000"});
+      e->Check(run);
       EXPECT_EQ(e->Containers(), std::vector<std::string>{"crashlab-c"});
       EXPECT_EQ(e->Volumes(), std::vector<std::string>{"crashlab-v"});
       EXPECT_EQ(e->Images().size(), 1u);
@@ -282,7 +301,9 @@ TEST_F(ContainerSqlite, EngineTeardownRemovesEverything) {
       EXPECT_FALSE(PidGone(st.pid));
       EXPECT_FALSE(e->EnginePids().empty());
       EXPECT_FALSE(ctr::MountsUnder(dir.path()).empty());
+      EXPECT_FALSE(e->CgroupDirs().empty());
       EXPECT_EQ(e->Teardown(), "");
+      EXPECT_TRUE(e->CgroupDirs().empty()) << ::testing::PrintToString(e->CgroupDirs());
       EXPECT_TRUE(PidGone(st.pid));
       EXPECT_TRUE(e->EnginePids().empty());
       EXPECT_TRUE(ctr::MountsUnder(dir.path()).empty())

@@ -127,6 +127,8 @@ void ContainerTarget::RunContainer(int index) {
     a.push_back("--volume");
     a.push_back(VolumeName() + ":/data");
   }
+  for (const auto& f : e.RunFlags()) a.push_back(f);
+  for (const auto& f : e.RunFlags()) a.push_back(f);
   if (!options_.restart_policy.empty()) {
     a.push_back("--restart");
     a.push_back(options_.restart_policy);

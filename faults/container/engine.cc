@@ -132,7 +132,8 @@ std::optional<EngineKind> ChooseEngine(const std::string& pref, std::string* why
   return std::nullopt;
 }
 
-Engine::Engine(EngineKind kind, fs::path dir) : kind_(kind), dir_(std::move(dir)) {}
+Engine::Engine(EngineKind kind, fs::path dir)
+    : kind_(kind), dir_(std::move(dir)), cgroup_parent_("/" + dir_.filename().string()) {}
 
 std::unique_ptr<Engine> Engine::Start(EngineKind kind, const fs::path& dir) {
   fs::create_directories(dir);
@@ -475,9 +476,58 @@ std::string Engine::Teardown() {
     }
     std::this_thread::sleep_for(Millis(20));
   }
+  problems += RemoveCgroups();
   for (const auto& m : MountsUnder(dir_)) {
     if (::umount2(m.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
       problems += "umount " + m.string() + ": " + strerror(errno) + "; ";
+    }
+  }
+  return problems;
+}
+
+std::vector<fs::path> Engine::CgroupDirs() const {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    const fs::path top = h.path() / cgroup_parent_.substr(1);
+    if (!fs::is_directory(top, ec)) continue;
+    out.push_back(top);
+    for (const auto& d : fs::recursive_directory_iterator(top, ec)) {
+      if (d.is_directory(ec)) out.push_back(d.path());
+    }
+  }
+  // Deepest first: the order rmdir needs.
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
+    return a.string().size() > b.string().size();
+  });
+  return out;
+}
+
+std::string Engine::RemoveCgroups() {
+  const auto deadline = Clock::now() + Millis(5000);
+  for (;;) {
+    size_t alive = 0;
+    for (const auto& d : CgroupDirs()) {
+      // A frozen task does not die before it is thawed.
+      if (fs::exists(d / "freezer.state")) std::ofstream(d / "freezer.state") << "THAWED";
+      if (fs::exists(d / "cgroup.freeze")) std::ofstream(d / "cgroup.freeze") << "0";
+      std::ifstream in(d / "cgroup.procs");
+      pid_t pid;
+      while (in >> pid) {
+        ::kill(pid, SIGKILL);
+        ++alive;
+      }
+    }
+    supervisor::ReapOrphans();
+    if (alive == 0) break;
+    if (Clock::now() > deadline)
+      return std::to_string(alive) + " process(es) in the engine's cgroups survived SIGKILL; ";
+    std::this_thread::sleep_for(Millis(10));
+  }
+  std::string problems;
+  for (const auto& d : CgroupDirs()) {
+    if (::rmdir(d.c_str()) != 0 && errno != ENOENT) {
+      problems += "rmdir " + d.string() + ": " + strerror(errno) + "; ";
     }
   }
   return problems;

@@ -93,10 +93,18 @@ class Engine {
   // Host processes that belong to this engine (daemon, containerd, shims, conmon).
   std::vector<pid_t> EnginePids() const;
 
+  // Flags every `run`/`create` must carry: containers go into a cgroup parent of this
+  // engine's own, so that Teardown finds (and kills) even a container process the engine
+  // lost track of, e.g. a `runc init` whose CLI call was killed by Ctrl-C.
+  std::vector<std::string> RunFlags() const { return {"--cgroup-parent", cgroup_parent_}; }
+  // Cgroup directories (all hierarchies) under this engine's cgroup parent.
+  std::vector<std::filesystem::path> CgroupDirs() const;
+
  private:
   Engine(EngineKind kind, std::filesystem::path dir);
   void StartDockerd();
   std::string StopDockerd();
+  std::string RemoveCgroups();
   std::vector<std::string> GlobalFlags() const;
   std::vector<std::string> Lines(const std::vector<std::string>& args);
 
@@ -104,6 +112,7 @@ class Engine {
   std::filesystem::path dir_;
   std::map<std::string, std::string> env_;
   std::string image_;
+  std::string cgroup_parent_;  // "/crashlab-<dir name>"
   pid_t dockerd_pid_ = -1;
   bool torn_down_ = false;
 };
