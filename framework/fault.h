@@ -23,6 +23,11 @@ class Fault {
   virtual std::string Name() const = 0;
   // Called once before the target starts (mount a layer, arm a preload, ...).
   virtual void Setup(Target& target) {}
+  // For op-based triggers: called synchronously by the worker whose acknowledgement met
+  // the trigger, before that worker issues anything else and before Inject. A power cut
+  // freezes its storage here, so the cut lands exactly after the k-th acknowledged op.
+  // Must be thread-safe with respect to the other workers' ops.
+  virtual void AtTrigger(Target& target) {}
   // Fires the fault. Runs on the runner's main thread while workers keep going.
   virtual FaultEvent Inject(Target& target, Rng& rng) = 0;
   // After workers stopped: undo what must be undone (SIGCONT, remount) before recovery.

@@ -123,6 +123,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> acked{0};
+  std::atomic<int64_t> trigger_ns{INT64_MAX};  // when the trigger's ack arrived
   std::mutex mu;
   std::condition_variable cv;
   const uint64_t want = rec.trigger.kind == Trigger::Kind::kAfterOps ? rec.trigger.after_ops : 0;
@@ -144,6 +145,8 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
         }
         history_.Complete(idx, out);
         if (out == Outcome::kOk && acked.fetch_add(1) + 1 == want) {
+          trigger_ns.store(history_.Now());
+          fault_.AtTrigger(target_);
           std::lock_guard lock(mu);
           cv.notify_all();
         }
@@ -178,7 +181,9 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
     }
   }
   const auto fault_time = Clock::now();
-  const int64_t instant_ns = history_.Now();
+  // The fault's instant: the trigger's acknowledgement when op-based (AtTrigger ran
+  // then), else now.
+  const int64_t instant_ns = std::min(history_.Now(), trigger_ns.load());
   rec.acked_at_fault = acked.load();
   rec.fault_at_ms = MsSince(cycle_start);
   bool interrupted = supervisor::Interrupted();
