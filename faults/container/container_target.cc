@@ -105,15 +105,26 @@ void ContainerTarget::Start() {
   } else if (options_.storage == Storage::kVolume) {
     options_.engine->Check({"volume", "create", VolumeName()});
   }
-  (void)options_.engine->BaseImage();
+  const std::string image = options_.engine->BaseImage();
+  store_->Setup(options_.storage == Storage::kNone ? ContainerPaths{{}, options_.dir / "run"}
+                                                   : Paths(0));
+  for (const auto& cmd : store_->InitCommands()) {
+    if (options_.storage == Storage::kNone) {
+      throw std::invalid_argument(store_->Name() +
+                                  " needs an init step: mount=none is not supported");
+    }
+    std::vector<std::string> a = {"run", "--rm"};
+    for (const auto& x : CommonArgs()) a.push_back(x);
+    a.push_back(image);
+    a.insert(a.end(), cmd.begin(), cmd.end());
+    options_.engine->Check(a, Millis(300000));
+  }
   for (int i = 0; i < options_.containers; ++i) RunContainer(i);
   for (int i = 0; i < options_.containers; ++i) WaitReady(i);
 }
 
-void ContainerTarget::RunContainer(int index) {
-  Engine& e = *options_.engine;
+std::vector<std::string> ContainerTarget::CommonArgs() const {
   std::vector<std::string> a = {
-      "run",       "--detach",     "--name",   ContainerName(index),
       "--network", "host",         "--user",   options_.user,
       "--volume",  "/usr:/usr:ro", "--volume", (options_.dir / "run").string() + ":/crashlab/run"};
   for (const auto& [host, inside] : store_->ExtraMounts()) {
@@ -127,11 +138,21 @@ void ContainerTarget::RunContainer(int index) {
     a.push_back("--volume");
     a.push_back(VolumeName() + ":/data");
   }
-  for (const auto& f : e.RunFlags()) a.push_back(f);
-  for (const auto& f : e.RunFlags()) a.push_back(f);
+  for (const auto& f : options_.engine->RunFlags()) a.push_back(f);
+  return a;
+}
+
+void ContainerTarget::RunContainer(int index) {
+  Engine& e = *options_.engine;
+  std::vector<std::string> a = {"run", "--detach", "--name", ContainerName(index)};
+  for (const auto& x : CommonArgs()) a.push_back(x);
   if (!options_.restart_policy.empty()) {
     a.push_back("--restart");
     a.push_back(options_.restart_policy);
+  }
+  if (!store_->StopSignal().empty()) {
+    a.push_back("--stop-signal");
+    a.push_back(store_->StopSignal());
   }
   a.push_back("--stop-timeout");
   a.push_back(std::to_string(std::max<int64_t>(1, options_.stop_timeout.count() / 1000)));

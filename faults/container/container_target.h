@@ -41,6 +41,14 @@ class ContainerStore {
   virtual bool Ready(int index, const ContainerPaths& paths, Millis timeout) = 0;
   // A client for `worker`, talking to container `index`.
   virtual std::unique_ptr<Client> NewClient(int worker, int index, const ContainerPaths& paths) = 0;
+  // Called once in Start, before any container runs (write a config file into the run
+  // dir, ...). paths.data is only valid for bind mounts here.
+  virtual void Setup(const ContainerPaths& paths) {}
+  // One-shot commands (initdb, ...) run in throwaway containers with the store's mounts,
+  // in order, before the store's containers start. Not possible with mount=none.
+  virtual std::vector<std::vector<std::string>> InitCommands() const { return {}; }
+  // The signal `stop`/`restart` send first ("" = the engine's SIGTERM).
+  virtual std::string StopSignal() const { return ""; }
   // The main data file/dir under the data dir whose owner and mode the report records.
   virtual std::string DataFile() const { return ""; }
   virtual std::map<std::string, std::string> Config() const { return {}; }
@@ -96,6 +104,8 @@ class ContainerTarget : public Target {
 
  private:
   std::string VolumeName() const { return options_.name + "-data"; }
+  // --user, --network, the mounts and the cgroup parent: what every container gets.
+  std::vector<std::string> CommonArgs() const;
   ContainerTargetOptions options_;
   std::unique_ptr<ContainerStore> store_;
   std::vector<bool> created_;

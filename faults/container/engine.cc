@@ -13,11 +13,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "framework/scenario.h"
 
 namespace fs = std::filesystem;
 
@@ -531,6 +534,23 @@ std::string Engine::RemoveCgroups() {
     }
   }
   return problems;
+}
+
+EngineResource::EngineResource(EngineKind kind) : dir("crashlab-engine-") {
+  engine = Engine::Start(kind, dir.path());
+}
+
+EngineResource::~EngineResource() {
+  const std::string left = engine->Teardown();
+  if (!left.empty())
+    std::fprintf(stderr, "crashlab: container engine teardown: %s\n", left.c_str());
+}
+
+std::shared_ptr<EngineResource> MakeEngineResource(const std::string& preference) {
+  std::string why;
+  const auto kind = ChooseEngine(preference, &why);
+  if (!kind) throw PrerequisiteMissing("container engine " + preference + ": " + why);
+  return std::make_shared<EngineResource>(*kind);
 }
 
 std::vector<fs::path> MountsUnder(const fs::path& dir) {

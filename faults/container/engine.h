@@ -117,6 +117,19 @@ class Engine {
   bool torn_down_ = false;
 };
 
+// The engine of one scenario run and its private directory (a short one under $TMPDIR:
+// socket paths must stay below 108 bytes), torn down in that order. Hold it in
+// ScenarioParts::resources so it outlives the target.
+struct EngineResource {
+  explicit EngineResource(EngineKind kind);
+  ~EngineResource();
+  TempDir dir;
+  std::shared_ptr<Engine> engine;
+};
+// Chooses the engine ("auto" | "podman" | "docker") and starts it; throws
+// crashlab::PrerequisiteMissing when that engine cannot run here.
+std::shared_ptr<EngineResource> MakeEngineResource(const std::string& preference);
+
 // Mount points under `dir` (deepest first), from /proc/self/mountinfo.
 std::vector<std::filesystem::path> MountsUnder(const std::filesystem::path& dir);
 

@@ -167,20 +167,6 @@ class SqliteContainerStore : public ContainerStore {
   Millis op_timeout_;
 };
 
-// The engine of one run and its private directory, torn down in that order.
-struct EngineResource {
-  TempDir dir;
-  std::shared_ptr<Engine> engine;
-  explicit EngineResource(EngineKind kind) : dir("crashlab-engine-") {
-    engine = Engine::Start(kind, dir.path());
-  }
-  ~EngineResource() {
-    const std::string left = engine->Teardown();
-    if (!left.empty())
-      std::fprintf(stderr, "crashlab: container engine teardown: %s\n", left.c_str());
-  }
-};
-
 std::vector<Knob> ContainerKnobs(const std::string& fault, const std::string& scope) {
   return {
       Knob::Choice("engine", "auto", {"auto", "podman", "docker"},
@@ -218,15 +204,12 @@ std::string MissingSqliteContainer() {
 
 ScenarioParts BuildSqliteContainer(ScenarioContext& ctx) {
   const Knobs& k = ctx.knobs;
-  std::string why;
-  const auto kind = ChooseEngine(k.Get("engine"), &why);
-  if (!kind) throw PrerequisiteMissing("engine " + k.Get("engine") + ": " + why);
   const ContainerAction action = ParseAction(k.Get("fault"));
   const Storage storage = ParseStorage(k.Get("mount"));
   if (storage == Storage::kNone && ctx.options.workers > 1) {
     throw UsageError("mount=none keeps the database in one container's layer: use --workers 1");
   }
-  auto res = std::make_shared<EngineResource>(*kind);
+  auto res = MakeEngineResource(k.Get("engine"));
   ContainerTargetOptions o;
   o.engine = res->engine;
   o.dir = ctx.work_dir / "store";

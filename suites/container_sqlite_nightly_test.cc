@@ -1,0 +1,99 @@
+// Containerized SQLite, the long matrix: every fault on every storage mode and both
+// engines, more cycles, transfers across containers. Same contract as the fast suite.
+// ctest: labels=suite;container;nightly timeout=1800
+#include <gtest/gtest.h>
+
+#include "faults/container/testing/container_test.h"
+
+namespace crashlab {
+namespace {
+
+using testing::Case;
+
+class ContainerSqliteNightly : public testing::ContainerCrashTest,
+                               public ::testing::WithParamInterface<Case> {};
+
+TEST_P(ContainerSqliteNightly, AckedWritesSurvive) {
+  CRASHLAB_SKIP_IF_MISSING("sqlite-container-restart");
+  const Case& c = GetParam();
+  SkipUnless(c.engine);
+  auto set = c.set;
+  set["engine"] = c.engine;
+  const RunReport r = Run("sqlite-container-restart", set, c.cycles, c.workers);
+  ExpectValid(r);
+  EXPECT_EQ(r.cycles, c.cycles);
+  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+  ExpectOwnershipKept(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, ContainerSqliteNightly,
+    ::testing::Values(
+        Case{"KillVolume", "podman", {{"fault", "kill"}, {"mount", "volume"}}, 15},
+        Case{"StopVolume", "podman", {{"fault", "stop"}, {"mount", "volume"}}, 10},
+        Case{"RecreateBind", "podman", {{"fault", "recreate"}}, 10},
+        // No mount: the writable layer survives a kill + start of the same container.
+        Case{"KillNoMount", "podman", {{"fault", "kill"}, {"mount", "none"}}, 10},
+        Case{"GracefulRestartNoMount", "podman", {{"fault", "restart"}, {"mount", "none"}}, 10},
+        Case{"RestartPolicyAlways", "podman", {{"fault", "policy"}, {"policy", "always"}}, 10},
+        Case{"BankKillBind", "podman", {{"fault", "kill"}, {"workload", "bank"}}, 10, 2},
+        Case{"KvKillBindNormalSync",
+             "podman",
+             {{"fault", "kill"}, {"workload", "kv"}, {"synchronous", "normal"}},
+             10,
+             2},
+        Case{
+            "DeleteJournalKillBind", "podman", {{"fault", "kill"}, {"journal_mode", "delete"}}, 10},
+        Case{"LongPauseBind",
+             "podman",
+             {{"fault", "pause"}, {"hold_ms", "3000"}, {"op_timeout_ms", "500"}},
+             5,
+             2},
+        Case{"DockerStopBind", "docker", {{"fault", "stop"}}, 10},
+        Case{"DockerGracefulRestartBind", "docker", {{"fault", "restart"}}, 10},
+        Case{"DockerPauseBind",
+             "docker",
+             {{"fault", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}},
+             5},
+        Case{
+            "DockerRestartPolicyAlways", "docker", {{"fault", "policy"}, {"policy", "always"}}, 10},
+        Case{"DockerRestartPolicyOnFailure",
+             "docker",
+             {{"fault", "policy"}, {"policy", "on-failure"}},
+             10},
+        Case{"DockerKillVolume", "docker", {{"fault", "kill"}, {"mount", "volume"}}, 10},
+        Case{"DockerRecreateVolume", "docker", {{"fault", "recreate"}, {"mount", "volume"}}, 10},
+        Case{"DockerKillNoMount", "docker", {{"fault", "kill"}, {"mount", "none"}}, 10}),
+    [](const auto& info) { return info.param.name; });
+
+class ContainerSqliteNightlyLoss : public testing::ContainerCrashTest {};
+
+TEST_F(ContainerSqliteNightlyLoss, DockerNoMountRecreateLosesAcknowledgedWrites) {
+  CRASHLAB_SKIP_IF_MISSING("sqlite-container-restart");
+  SkipUnless("docker");
+  const RunReport r = Run("sqlite-container-restart",
+                          {{"engine", "docker"}, {"fault", "recreate"}, {"mount", "none"}}, 5);
+  ExpectInvalid(r, "lost");
+}
+
+TEST_F(ContainerSqliteNightlyLoss, MultiContainerKillAllAtOnce) {
+  CRASHLAB_SKIP_IF_MISSING("sqlite-multi-container");
+  const RunReport r = Run("sqlite-multi-container", {{"scope", "all"}}, 10, 4);
+  ExpectValid(r);
+  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+  EXPECT_EQ(r.anomaly_counts.at("integrity"), 0u);
+  ExpectOwnershipKept(r);
+}
+
+TEST_F(ContainerSqliteNightlyLoss, MultiContainerBankOnDocker) {
+  CRASHLAB_SKIP_IF_MISSING("sqlite-multi-container");
+  SkipUnless("docker");
+  const RunReport r =
+      Run("sqlite-multi-container", {{"engine", "docker"}, {"workload", "bank"}}, 10, 3);
+  ExpectValid(r);
+  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+  EXPECT_EQ(r.anomaly_counts.at("invariant"), 0u);
+}
+
+}  // namespace
+}  // namespace crashlab
