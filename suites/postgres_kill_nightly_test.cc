@@ -14,6 +14,8 @@ struct PostgresKillLongCase {
   int workers;
   uint32_t cycles;
 };
+// What ctest and gtest print for a case: its name, not its bytes.
+void PrintTo(const PostgresKillLongCase& c, std::ostream* os) { *os << c.name; }
 
 class PostgresKillLong : public testing::CrashTest,
                          public ::testing::WithParamInterface<PostgresKillLongCase> {};

@@ -14,6 +14,8 @@ struct PostgresKillCase {
   int workers;
   uint32_t cycles;
 };
+// What ctest and gtest print for a case: its name, not its bytes.
+void PrintTo(const PostgresKillCase& c, std::ostream* os) { *os << c.name; }
 
 class PostgresKill : public testing::CrashTest,
                      public ::testing::WithParamInterface<PostgresKillCase> {};
