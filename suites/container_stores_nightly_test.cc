@@ -1,0 +1,108 @@
+// PostgreSQL and Redis in containers, the long matrix: every container fault, both
+// engines, both mounts, more cycles.
+// ctest: labels=suite;container;nightly timeout=1800
+#include <gtest/gtest.h>
+
+#include "faults/container/testing/container_test.h"
+
+namespace crashlab {
+namespace {
+
+using testing::Case;
+
+struct StoreCase {
+  std::string name;
+  std::string scenario;
+  std::string engine;
+  std::map<std::string, std::string> set;
+  uint32_t cycles = 5;
+};
+void PrintTo(const StoreCase& c, std::ostream* os) { *os << c.name; }
+
+class ContainerStoresNightly : public testing::ContainerCrashTest,
+                               public ::testing::WithParamInterface<StoreCase> {};
+
+TEST_P(ContainerStoresNightly, AckedWritesSurvive) {
+  const StoreCase& c = GetParam();
+  CRASHLAB_SKIP_IF_MISSING(c.scenario);
+  SkipUnless(c.engine);
+  auto set = c.set;
+  set["engine"] = c.engine;
+  ScenarioRequest req;
+  req.scenario = c.scenario;
+  req.seed = Seed(11);
+  req.cycles = c.cycles;
+  req.set = set;
+  const RunReport r = RunScenario(req);
+  RecordFigures(r);
+  ExpectValid(r);
+  EXPECT_EQ(r.cycles, c.cycles);
+  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+  ExpectOwnershipKept(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, ContainerStoresNightly,
+    ::testing::Values(
+        StoreCase{
+            "PostgresStopBind", "postgres-container-restart", "podman", {{"fault", "stop"}}, 10},
+        StoreCase{"PostgresGracefulRestartBind",
+                  "postgres-container-restart",
+                  "podman",
+                  {{"fault", "restart"}},
+                  10},
+        StoreCase{
+            "PostgresPauseBind", "postgres-container-restart", "podman", {{"fault", "pause"}}, 5},
+        StoreCase{"PostgresPolicyVolume",
+                  "postgres-container-restart",
+                  "podman",
+                  {{"fault", "policy"}, {"mount", "volume"}},
+                  10},
+        StoreCase{"PostgresRecreateVolume",
+                  "postgres-container-restart",
+                  "podman",
+                  {{"fault", "recreate"}, {"mount", "volume"}},
+                  10},
+        StoreCase{"PostgresBankKillBind",
+                  "postgres-container-restart",
+                  "podman",
+                  {{"fault", "kill"}, {"workload", "bank"}},
+                  10},
+        StoreCase{"PostgresCriticalKillDocker",
+                  "postgres-container-restart",
+                  "docker",
+                  {{"fault", "kill"}, {"workload", "critical"}},
+                  10},
+        StoreCase{"PostgresPolicyAlwaysDocker",
+                  "postgres-container-restart",
+                  "docker",
+                  {{"fault", "policy"}, {"policy", "always"}},
+                  10},
+        StoreCase{"RedisStopVolume",
+                  "redis-container-restart",
+                  "podman",
+                  {{"fault", "stop"}, {"mount", "volume"}},
+                  10},
+        StoreCase{"RedisGracefulRestartBind",
+                  "redis-container-restart",
+                  "podman",
+                  {{"fault", "restart"}},
+                  10},
+        StoreCase{"RedisPauseBind",
+                  "redis-container-restart",
+                  "podman",
+                  {{"fault", "pause"}, {"op_timeout_ms", "300"}, {"hold_ms", "800"}},
+                  5},
+        StoreCase{
+            "RedisPolicyBind", "redis-container-restart", "podman", {{"fault", "policy"}}, 10},
+        StoreCase{"RedisKillNoMount",
+                  "redis-container-restart",
+                  "podman",
+                  {{"fault", "kill"}, {"mount", "none"}},
+                  10},
+        StoreCase{
+            "RedisKillBindDocker", "redis-container-restart", "docker", {{"fault", "kill"}}, 10}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace crashlab

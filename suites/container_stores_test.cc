@@ -1,0 +1,72 @@
+// PostgreSQL and Redis in containers (seed 001): the host's servers in a private engine's
+// containers, data on a bind mount or a named volume, container kill/restart cycles;
+// without a mount, a recreated container loses its data and the checker says so.
+// ctest: labels=suite;container;fast timeout=600
+#include <gtest/gtest.h>
+
+#include "faults/container/testing/container_test.h"
+
+namespace crashlab {
+namespace {
+
+using testing::Case;
+
+struct StoreCase {
+  std::string name;
+  std::string scenario;
+  std::string engine;
+  std::map<std::string, std::string> set;
+  uint32_t cycles = 5;
+};
+void PrintTo(const StoreCase& c, std::ostream* os) { *os << c.name; }
+
+class ContainerStores : public testing::ContainerCrashTest,
+                        public ::testing::WithParamInterface<StoreCase> {};
+
+TEST_P(ContainerStores, AckedWritesSurvive) {
+  const StoreCase& c = GetParam();
+  CRASHLAB_SKIP_IF_MISSING(c.scenario);
+  SkipUnless(c.engine);
+  auto set = c.set;
+  set["engine"] = c.engine;
+  ScenarioRequest req;
+  req.scenario = c.scenario;
+  req.seed = Seed(11);
+  req.cycles = c.cycles;
+  req.set = set;
+  const RunReport r = RunScenario(req);
+  RecordFigures(r);
+  ExpectValid(r);
+  EXPECT_EQ(r.cycles, c.cycles);
+  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+  ExpectOwnershipKept(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, ContainerStores,
+    ::testing::Values(
+        StoreCase{"PostgresKillBind", "postgres-container-restart", "podman", {{"fault", "kill"}}},
+        StoreCase{"RedisKillBind", "redis-container-restart", "podman", {{"fault", "kill"}}},
+        StoreCase{"RedisRecreateVolumeDocker",
+                  "redis-container-restart",
+                  "docker",
+                  {{"fault", "recreate"}, {"mount", "volume"}}}),
+    [](const auto& info) { return info.param.name; });
+
+class ContainerStoresLoss : public testing::ContainerCrashTest {};
+
+// Seed 001 claims data "persists across restarts"; without a volume a recreated Redis
+// container starts empty, and every acknowledged write of the run is gone.
+TEST_F(ContainerStoresLoss, RedisNoMountRecreateLosesAcknowledgedWrites) {
+  CRASHLAB_SKIP_IF_MISSING("redis-container-restart");
+  ScenarioRequest req;
+  req.scenario = "redis-container-restart";
+  req.seed = Seed(11);
+  req.cycles = 5;
+  req.set = {{"fault", "recreate"}, {"mount", "none"}};
+  const RunReport r = RunScenario(req);
+  ExpectInvalid(r, "lost");
+}
+
+}  // namespace
+}  // namespace crashlab
