@@ -12,11 +12,10 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <vector>
-
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "framework/workload.h"
 #include "workloads/sqlite/protocol.h"
@@ -190,7 +189,7 @@ int main(int argc, char** argv) {
     else if (k == "--listen") listen_path = v;
     else Fail("unknown argument " + k);
   }
-  if (path.empty()) Fail("usage: crashlab-sqlite-agent --db PATH [--journal-mode M] [--synchronous S]");
+  if (path.empty()) Fail("usage: crashlab-sqlite-agent --db PATH [--journal-mode M] [--synchronous S] [--listen SOCKET]");
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     Fail("open " + path + ": " + sqlite3_errmsg(db));
   }
