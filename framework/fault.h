@@ -1,6 +1,7 @@
 // Faults: what happens to the target at the scheduled instant, and how it heals.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -28,6 +29,12 @@ class Fault {
   // freezes its storage here, so the cut lands exactly after the k-th acknowledged op.
   // Must be thread-safe with respect to the other workers' ops.
   virtual void AtTrigger(Target& target) {}
+  // For faults with a trigger of their own (a filesystem layer that freezes at the k-th
+  // fsync): called on the runner's thread before the cycle's workers start. The fault
+  // may call `fire` once, from any thread, at its instant (that is the instant a power
+  // cut uses); the runner then stops waiting for the schedule and calls Inject. `fire`
+  // must not be called after Inject returned.
+  virtual void BeginCycle(Target& target, uint32_t cycle, std::function<void()> fire) {}
   // Fires the fault. Runs on the runner's main thread while workers keep going.
   virtual FaultEvent Inject(Target& target, Rng& rng) = 0;
   // After workers stopped: undo what must be undone (SIGCONT, remount) before recovery.

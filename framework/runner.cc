@@ -127,6 +127,14 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   std::mutex mu;
   std::condition_variable cv;
   const uint64_t want = rec.trigger.kind == Trigger::Kind::kAfterOps ? rec.trigger.after_ops : 0;
+  std::atomic<bool> self_fired{false};
+  fault_.BeginCycle(target_, cycle, [&] {
+    int64_t none = INT64_MAX;
+    trigger_ns.compare_exchange_strong(none, history_.Now());
+    self_fired.store(true);
+    std::lock_guard lock(mu);
+    cv.notify_all();
+  });
   std::vector<std::thread> threads;
   const auto cycle_start = Clock::now();
   for (int w = 0; w < options_.workers; ++w) {
@@ -163,6 +171,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   {
     std::unique_lock lock(mu);
     while (!supervisor::Interrupted()) {
+      if (self_fired.load()) break;
       if (rec.trigger.kind == Trigger::Kind::kAfterOps) {
         if (acked.load() >= want) break;
       } else if (MsSince(cycle_start) >= static_cast<double>(rec.trigger.after_ms)) {

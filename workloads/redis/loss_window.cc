@@ -28,8 +28,19 @@ class InstantRecordingFault : public Fault {
       : inner_(std::move(inner)), clock_(std::move(clock)) {}
   std::string Name() const override { return inner_->Name(); }
   void Setup(Target& t) override { inner_->Setup(t); }
-  FaultEvent Inject(Target& t, Rng& rng) override {
+  void BeginCycle(Target& t, uint32_t cycle, std::function<void()> fire) override {
+    marked_at_trigger_ = false;
+    inner_->BeginCycle(t, cycle, std::move(fire));
+  }
+  // An op-based trigger's acknowledgement is the fault's instant (a power cut freezes
+  // its storage there), not the later Inject.
+  void AtTrigger(Target& t) override {
     clock_->Mark();
+    marked_at_trigger_ = true;
+    inner_->AtTrigger(t);
+  }
+  FaultEvent Inject(Target& t, Rng& rng) override {
+    if (!marked_at_trigger_.exchange(false)) clock_->Mark();
     return inner_->Inject(t, rng);
   }
   void Heal(Target& t) override { inner_->Heal(t); }
@@ -40,6 +51,7 @@ class InstantRecordingFault : public Fault {
  private:
   std::unique_ptr<Fault> inner_;
   std::shared_ptr<FaultClock> clock_;
+  std::atomic<bool> marked_at_trigger_{false};
 };
 
 std::string Describe(const Entry& e) {

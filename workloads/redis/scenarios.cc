@@ -1,8 +1,11 @@
-// Redis scenarios: redis-kill (SIGKILL of redis-server), with the checker that matches
-// what the configured fsync policy promises.
+// Redis scenarios: redis-kill (SIGKILL of redis-server), redis-powercut (crashfs) and
+// redis-fsync-eio, with the checker that matches what the configured fsync policy
+// promises. Every scenario runs on disk, tmpfs or crashfs storage.
 #include <memory>
 
 #include "faults/kill/kill_fault.h"
+#include "faults/powercut/powercut_fault.h"
+#include "faults/powercut/storage.h"
 #include "framework/scenario.h"
 #include "workloads/redis/loss_window.h"
 #include "workloads/redis/redis_target.h"
@@ -29,8 +32,8 @@ class RedisWorkload : public Workload {
   std::function<std::unique_ptr<Checker>()> checker_;
 };
 
-std::vector<Knob> RedisKnobs() {
-  return {
+std::vector<Knob> RedisKnobs(const std::string& default_storage = "disk") {
+  std::vector<Knob> knobs = {
       Knob::Choice("appendonly", "yes", {"yes", "no"}, "Redis AOF persistence"),
       Knob::Choice("appendfsync", "always", {"always", "everysec", "no"}, "AOF fsync policy"),
       Knob::String("save", "", "RDB snapshot schedule, e.g. \"900 1 300 10\"; \"\" = off"),
@@ -49,9 +52,24 @@ std::vector<Knob> RedisKnobs() {
       Knob::Int("command_timeout_ms", 2000, "client command timeout (a frozen server gives unknown)", 1,
                 600000),
   };
+  for (auto& k : powercut::StorageKnobs(default_storage)) knobs.push_back(std::move(k));
+  return knobs;
 }
 
-ScenarioParts BuildRedis(ScenarioContext& ctx, std::unique_ptr<Fault> fault) {
+// The storage comes first (a power cut needs its mount); it outlives the target.
+struct RedisStorage {
+  std::shared_ptr<powercut::Storage> storage;
+  std::vector<std::string> wrapper;  // e.g. fiu-run
+};
+
+RedisStorage PrepareStorage(ScenarioContext& ctx) {
+  RedisStorage s;
+  s.storage = powercut::Storage::Create(powercut::StorageConfigFrom(ctx), ctx.work_dir);
+  s.storage->Place("data");  // RedisTarget keeps its data in <work>/data
+  return s;
+}
+
+ScenarioParts BuildRedis(ScenarioContext& ctx, std::unique_ptr<Fault> fault, RedisStorage st) {
   const Knobs& k = ctx.knobs;
   try {
     ValidateSaveSchedule(k.Get("save"));
@@ -59,7 +77,9 @@ ScenarioParts BuildRedis(ScenarioContext& ctx, std::unique_ptr<Fault> fault) {
     throw UsageError(e.what());
   }
   RedisOptions o;
-  o.work_dir = ctx.work_dir;
+  o.work_dir = st.storage->Root();
+  o.env = st.storage->Env();
+  o.wrapper = st.wrapper;
   o.appendonly = k.Get("appendonly");
   o.appendfsync = k.Get("appendfsync");
   o.save = k.Get("save");
@@ -98,6 +118,7 @@ ScenarioParts BuildRedis(ScenarioContext& ctx, std::unique_ptr<Fault> fault) {
   }
 
   ScenarioParts p;
+  p.resources.push_back(st.storage);
   p.target = std::make_unique<RedisTarget>(o);
   p.workload = std::make_unique<RedisWorkload>(std::move(inner), std::move(make_checker));
   p.fault = RecordFaultInstant(std::move(fault), clock);
@@ -116,7 +137,67 @@ CRASHLAB_SCENARIO(redis_kill) {
   s.default_schedule = "ops:100-1000";
   s.labels = {"redis", "kill"};
   s.missing_prerequisite = [] { return MissingRedisServer(); };
-  s.build = [](ScenarioContext& ctx) { return BuildRedis(ctx, faults::MakeKillFault()); };
+  s.build = [](ScenarioContext& ctx) {
+    RedisStorage st = PrepareStorage(ctx);
+    return BuildRedis(ctx, faults::MakeKillFault(), std::move(st));
+  };
+  return s;
+}
+
+CRASHLAB_SCENARIO(redis_powercut) {
+  ScenarioSpec s;
+  s.name = "redis-powercut";
+  s.description = "Redis (AOF) on crashfs: power cut right after an acknowledged write; always keeps "
+                  "every acknowledged write, everysec loses at most about a second";
+  s.knobs = RedisKnobs("crashfs");
+  s.knobs.push_back(Knob::Choice("torn", "none", {"none", "pages", "prefix"},
+                                 "what survives of unsynced writes: nothing, random 4 KiB pages, "
+                                 "a prefix of each file's last write"));
+  s.default_cycles = 5;
+  s.default_workers = 4;
+  s.default_schedule = "ops:100-1000";
+  s.labels = {"redis", "powercut"};
+  s.missing_prerequisite = [] {
+    std::string why = MissingRedisServer();
+    return why.empty() ? powercut::MissingCrashfs() : why;
+  };
+  s.build = [](ScenarioContext& ctx) {
+    RedisStorage st = PrepareStorage(ctx);
+    auto fault = powercut::MakePowerCutFault(st.storage, powercut::ParseTorn(ctx.knobs.Get("torn")));
+    return BuildRedis(ctx, std::move(fault), std::move(st));
+  };
+  return s;
+}
+
+CRASHLAB_SCENARIO(redis_fsync_eio) {
+  ScenarioSpec s;
+  s.name = "redis-fsync-eio";
+  s.description = "Redis whose fdatasync/fsync fail with EIO for a seeded window (syncfault, libfiu or "
+                  "crashfs), then a kill: acknowledged writes survive the restart";
+  s.knobs = RedisKnobs("disk");
+  s.knobs.push_back(Knob::Choice("via", "syncfault", {"syncfault", "fiu", "crashfs"},
+                                 "how syncs fail: our preload, libfiu's fiu-run, or crashfs (storage=crashfs)"));
+  s.knobs.push_back(Knob::Int("window_min_ms", 200, "shortest window of failing syncs", 1, 600000));
+  s.knobs.push_back(Knob::Int("window_max_ms", 800, "longest window of failing syncs", 1, 600000));
+  s.default_cycles = 3;
+  s.default_workers = 4;
+  s.default_schedule = "ops:100-500";
+  s.labels = {"redis", "fsync-eio"};
+  s.missing_prerequisite = [] { return MissingRedisServer(); };
+  s.build = [](ScenarioContext& ctx) {
+    RedisStorage st = PrepareStorage(ctx);
+    powercut::SyncErrorOptions o;
+    o.via = powercut::ParseSyncErrorVia(ctx.knobs.Get("via"));
+    o.min_window = std::chrono::milliseconds(ctx.knobs.GetInt("window_min_ms"));
+    o.max_window = std::chrono::milliseconds(std::max(ctx.knobs.GetInt("window_max_ms"), ctx.knobs.GetInt("window_min_ms")));
+    o.log_markers = {"Can't persist", "fsync", "Error", "error"};
+    if (o.via == powercut::SyncErrorVia::kFiu) {
+      o.fiu_ctl_dir = ctx.work_dir / "fiu";
+      st.wrapper = powercut::FiuWrapper(o.fiu_ctl_dir);
+    }
+    auto fault = powercut::MakeSyncErrorFault(st.storage, o);
+    return BuildRedis(ctx, std::move(fault), std::move(st));
+  };
   return s;
 }
 

@@ -180,10 +180,11 @@ void SqliteTarget::SpawnAgents() {
     agent->to_agent = req[1];
     agent->from_agent = rep[0];
     agents_.push_back(agent);
-  }
-  // Readiness: each agent opened the database (running recovery), set its pragmas and
-  // created the schema, then said so.
-  for (auto& a : agents_) {
+    // Readiness: the agent opened the database (running recovery), set its pragmas and
+    // created the schema, then said so. One agent at a time: two agents switching a fresh
+    // database (or one a power cut emptied) to WAL at once get "database is locked"
+    // (SQLite does not call the busy handler there).
+    auto& a = agents_.back();
     const int b = ReadByte(a->from_agent, 30000);
     if (b == kReady) continue;
     std::string msg;

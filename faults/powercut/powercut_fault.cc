@@ -1,0 +1,393 @@
+// PowerCutFault, CrashPointFault and SyncErrorFault: the runner sequence of crashfs's
+// README (freeze -> SIGKILL -> power cut -> reap) and windows of failing syncs.
+#include "faults/powercut/powercut_fault.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "faults/fiu/fiu.h"
+#include "framework/process.h"
+#include "framework/scenario.h"
+
+namespace fs = std::filesystem;
+
+namespace crashlab::powercut {
+
+crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
+  auto t = crashfs::ParseTorn(s);
+  if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");
+  return *t;
+}
+
+SyncErrorVia ParseSyncErrorVia(const std::string& s) {
+  if (s == "syncfault") return SyncErrorVia::kSyncfault;
+  if (s == "fiu") return SyncErrorVia::kFiu;
+  if (s == "crashfs") return SyncErrorVia::kCrashfs;
+  throw UsageError("via must be syncfault, fiu or crashfs, not '" + s + "'");
+}
+
+std::vector<std::string> FiuWrapper(const fs::path& ctl_dir) {
+  fs::create_directories(ctl_dir);
+  fiu::RunOptions o;
+  o.ctl_dir = ctl_dir;
+  return fiu::FiuRunArgv(o, {});
+}
+
+namespace {
+
+// Events of interest for a write-up: what a store did to make data durable.
+bool Interesting(const std::string& kind) {
+  static const std::set<std::string> k{"create", "mkdir", "unlink", "rmdir", "rename", "fsync",
+                                       "fdatasync", "fsyncdir", "trigger", "sync-mode", "link"};
+  return k.count(kind) > 0;
+}
+
+std::string Line(const crashfs::Event& e) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(1);
+  s << e.t_ms << "ms " << e.kind << " " << e.path;
+  if (!e.path2.empty()) s << " -> " << e.path2;
+  if (e.error) s << " errno=" << e.error;
+  if (!e.note.empty()) s << " (" << e.note << ")";
+  return s.str();
+}
+
+// Counts the events after `last_seq` by kind into ev.extra["ops.<kind>"] and lists the
+// last `tail` interesting ones in ev.extra["sequence"]; advances last_seq.
+void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, size_t tail = 16) {
+  const auto events = cfs.Events();
+  std::map<std::string, uint64_t> counts;
+  std::vector<const crashfs::Event*> seq;
+  for (const auto& e : events) {
+    if (e.seq <= last_seq) continue;
+    ++counts[e.kind];
+    if (Interesting(e.kind)) seq.push_back(&e);
+  }
+  if (!events.empty()) last_seq = std::max(last_seq, events.back().seq);
+  for (const auto& [k, n] : counts) ev.extra["ops." + k] = std::to_string(n);
+  std::string lines;
+  for (size_t i = seq.size() > tail ? seq.size() - tail : 0; i < seq.size(); ++i) {
+    lines += Line(*seq[i]) + "\n";
+  }
+  ev.extra["sequence"] = lines;
+}
+
+// Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
+FaultEvent CutAndReap(Target& target, Storage& storage, crashfs::CutOptions::Torn torn,
+                      const std::string& frozen_by, uint64_t& last_seq) {
+  crashfs::CrashFs& cfs = *storage.crashfs();
+  cfs.Freeze();
+  const crashfs::Stats before = cfs.GetStats();
+  std::vector<Process*> procs = target.Processes();
+  for (Process* p : procs) p->SignalGroup(SIGKILL);
+  // Processes outside the target's groups that use the mount (PostgreSQL backends call
+  // setsid): none may live on to write to the new mount after the cut.
+  const int others = KillUsersOf(storage.mountpoint());
+  const uint64_t bytes_before = TreeBytes(storage.backing());
+  crashfs::CutOptions cut;
+  cut.torn = torn;
+  const crashfs::CutReport r = cfs.PowerCut(cut);
+  const uint64_t bytes_after = TreeBytes(storage.backing());
+  std::string reap_error;
+  for (Process* p : procs) {
+    try {
+      p->KillAndReap();
+    } catch (const std::exception& e) {
+      reap_error = e.what();
+    }
+  }
+  supervisor::ReapOrphans();
+
+  FaultEvent ev;
+  ev.fault = "power-cut";
+  ev.detail = "frozen at " + frozen_by + "; " + std::to_string(procs.size()) + " process group(s) + " +
+              std::to_string(others) + " process(es) using the mount SIGKILLed; " +
+              std::to_string(r.files_rolled_back) + " file(s) rolled back, " +
+              std::to_string(r.meta_ops_undone) + " directory op(s) undone";
+  auto& x = ev.extra;
+  x["frozen_by"] = frozen_by;
+  x["torn"] = crashfs::ToString(torn);
+  x["dirty_files"] = std::to_string(before.dirty_files);
+  x["pending_meta_ops"] = std::to_string(before.pending_meta_ops);
+  x["files_rolled_back"] = std::to_string(r.files_rolled_back);
+  x["pages_restored"] = std::to_string(r.pages_restored);
+  x["pages_kept_torn"] = std::to_string(r.pages_kept_torn);
+  x["meta_ops_undone"] = std::to_string(r.meta_ops_undone);
+  x["meta_ops_skipped"] = std::to_string(r.meta_ops_skipped);
+  x["unsynced_bytes_dropped"] =
+      std::to_string(bytes_before > bytes_after ? bytes_before - bytes_after : 0);
+  x["cut_ms"] = std::to_string(r.total_ms);
+  if (!reap_error.empty()) x["reap_error"] = reap_error;
+  SummarizeEvents(cfs, last_seq, ev);
+  return ev;
+}
+
+class PowerCutFault : public Fault {
+ public:
+  PowerCutFault(std::shared_ptr<Storage> storage, crashfs::CutOptions::Torn torn)
+      : storage_(std::move(storage)), torn_(torn) {}
+  std::string Name() const override { return "power-cut"; }
+  void BeginCycle(Target&, uint32_t, std::function<void()>) override {
+    std::lock_guard lock(mu_);
+    cut_ = false;
+    frozen_by_ = "inject";
+  }
+  void AtTrigger(Target&) override {
+    std::lock_guard lock(mu_);
+    if (cut_) return;  // the cut already happened (time schedule): never freeze the new mount
+    storage_->crashfs()->Freeze();
+    frozen_by_ = "trigger ack";
+  }
+  FaultEvent Inject(Target& target, Rng&) override {
+    std::lock_guard lock(mu_);
+    cut_ = true;
+    return CutAndReap(target, *storage_, torn_, frozen_by_, last_seq_);
+  }
+  bool CutsPower() const override { return true; }
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  crashfs::CutOptions::Torn torn_;
+  std::mutex mu_;
+  bool cut_ = false;                 // guarded by mu_
+  std::string frozen_by_ = "inject"; // guarded by mu_
+  uint64_t last_seq_ = 0;
+};
+
+class CrashPointFault : public Fault {
+ public:
+  CrashPointFault(std::shared_ptr<Storage> storage, std::vector<crashfs::OpKind> kinds, uint32_t per_kind,
+                  std::string glob)
+      : storage_(std::move(storage)), kinds_(std::move(kinds)), per_kind_(per_kind), glob_(std::move(glob)) {}
+  ~CrashPointFault() override { StopWaiter(); }
+  std::string Name() const override { return "crash-points"; }
+
+  void BeginCycle(Target&, uint32_t cycle, std::function<void()> fire) override {
+    StopWaiter();
+    const uint32_t i = cycle - 1;
+    trigger_.op = kinds_[(i / per_kind_) % kinds_.size()];
+    trigger_.k = i % per_kind_ + 1;
+    trigger_.glob = glob_;
+    storage_->crashfs()->ArmTrigger(trigger_);
+    stop_ = false;
+    waiter_ = std::thread([this, fire = std::move(fire)] {
+      while (!stop_.load()) {
+        if (storage_->crashfs()->WaitTriggered(std::chrono::milliseconds(20))) {
+          fire();
+          return;
+        }
+      }
+    });
+  }
+  FaultEvent Inject(Target& target, Rng&) override {
+    StopWaiter();
+    crashfs::CrashFs& cfs = *storage_->crashfs();
+    const bool reached = cfs.Triggered();
+    cfs.DisarmTrigger();
+    // The operation the cut came before (the trigger event), for the report.
+    std::string op_path;
+    for (const auto& e : cfs.Events()) {
+      if (e.seq > last_seq_ && e.kind == "trigger") op_path = e.path + (e.path2.empty() ? "" : " -> " + e.path2);
+    }
+    const std::string point = std::string(crashfs::ToString(trigger_.op)) + " #" + std::to_string(trigger_.k);
+    FaultEvent ev = CutAndReap(target, *storage_, crashfs::CutOptions::Torn::kNone,
+                               reached ? "crash point " + point : "schedule (crash point " + point + " not reached)",
+                               last_seq_);
+    ev.fault = "crash-point";
+    ev.detail = (reached ? "cut right before " + point + " (" + op_path + "): "
+                         : "crash point " + point + " not reached; cut when the schedule fired: ") +
+                ev.detail;
+    ev.extra["crash_point"] = point;
+    ev.extra["k"] = std::to_string(trigger_.k);
+    ev.extra["op"] = crashfs::ToString(trigger_.op);
+    ev.extra["reached"] = reached ? "yes" : "no";
+    ev.extra["op_path"] = op_path;
+    return ev;
+  }
+  void Heal(Target&) override { StopWaiter(); }
+  void Teardown(Target&) override {
+    StopWaiter();
+    storage_->crashfs()->DisarmTrigger();
+  }
+  bool CutsPower() const override { return true; }
+
+ private:
+  void StopWaiter() {
+    stop_ = true;
+    if (waiter_.joinable()) waiter_.join();
+  }
+
+  std::shared_ptr<Storage> storage_;
+  std::vector<crashfs::OpKind> kinds_;
+  uint32_t per_kind_;
+  std::string glob_;
+  crashfs::Trigger trigger_;
+  std::atomic<bool> stop_{false};
+  std::thread waiter_;
+  uint64_t last_seq_ = 0;
+};
+
+class SyncErrorFault : public Fault {
+ public:
+  SyncErrorFault(std::shared_ptr<Storage> storage, SyncErrorOptions o) : storage_(std::move(storage)), o_(std::move(o)) {
+    if (o_.fiu_points.empty()) o_.fiu_points = {fiu::points::kFsync, fiu::points::kFdatasync};
+  }
+  std::string Name() const override { return o_.name; }
+
+  FaultEvent Inject(Target& target, Rng& rng) override {
+    const auto window = std::chrono::milliseconds(rng.Uniform(o_.min_window.count(), o_.max_window.count()));
+    std::vector<Process*> procs = target.Processes();
+    FaultEvent ev;
+    ev.fault = o_.name;
+    auto& x = ev.extra;
+    x["window_ms"] = std::to_string(window.count());
+    x["errno"] = std::to_string(o_.error);
+    std::vector<std::unique_ptr<fiu::FiuControl>> fius;
+    std::map<syncfault::Function, syncfault::Counters> before;
+    uint64_t crashfs_seq = 0;
+    // Open the window.
+    switch (o_.via) {
+      case SyncErrorVia::kSyncfault: {
+        auto& c = storage_->SyncControl();
+        for (auto f : syncfault::kDataSyncFunctions) before[f] = c.counters(f);
+        c.SetRule(syncfault::kDataSyncFunctions, syncfault::Rule::Fail(o_.error));
+        x["via"] = "syncfault";
+        x["functions"] = "fsync,fdatasync,syncfs,sync_file_range,msync";
+        break;
+      }
+      case SyncErrorVia::kFiu: {
+        int enabled = 0;
+        for (Process* p : procs) {
+          auto c = std::make_unique<fiu::FiuControl>(o_.fiu_ctl_dir, p->pid());
+          c->set_timeout(std::chrono::milliseconds(2000));
+          for (const auto& point : o_.fiu_points) {
+            fiu::FailurePoint fp;
+            fp.name = point;
+            fp.failinfo = o_.error;
+            if (c->Enable(fp)) ++enabled;
+          }
+          fius.push_back(std::move(c));
+        }
+        x["via"] = "fiu";
+        std::string pts;
+        for (const auto& p : o_.fiu_points) pts += (pts.empty() ? "" : ",") + p;
+        x["functions"] = pts;
+        x["fiu_points_enabled"] = std::to_string(enabled);
+        break;
+      }
+      case SyncErrorVia::kCrashfs: {
+        if (storage_->crashfs() == nullptr) throw std::runtime_error(o_.name + ": via=crashfs needs storage=crashfs");
+        for (const auto& e : storage_->crashfs()->Events()) crashfs_seq = std::max(crashfs_seq, e.seq);
+        storage_->crashfs()->SetSyncMode(crashfs::SyncMode::kFail);
+        x["via"] = "crashfs";
+        x["functions"] = "fsync,fdatasync,fsyncdir";
+        break;
+      }
+    }
+    // While it is open: watch what the store does.
+    std::set<std::string> marked;
+    std::map<pid_t, std::string> exited;
+    const auto end = Clock::now() + window;
+    for (;;) {
+      for (Process* p : procs) {
+        if (!exited.count(p->pid()) && !p->Running()) exited[p->pid()] = p->name() + " " + p->DescribeExit();
+      }
+      CollectMarkers(target, marked);
+      if (Clock::now() >= end || supervisor::Interrupted()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Close it.
+    switch (o_.via) {
+      case SyncErrorVia::kSyncfault: {
+        storage_->ApplyBaseSyncMode();
+        uint64_t failed = 0;
+        for (auto f : syncfault::kDataSyncFunctions) {
+          const auto now = storage_->SyncControl().counters(f);
+          const uint64_t n = now.failed - before[f].failed;
+          failed += n;
+          if (n) x[std::string("failed.") + syncfault::FunctionName(f)] = std::to_string(n);
+        }
+        x["failed_calls"] = std::to_string(failed);
+        break;
+      }
+      case SyncErrorVia::kFiu:
+        for (size_t i = 0; i < fius.size(); ++i) {
+          if (!procs[i]->Running()) continue;  // fiu-ctrl would block on a dead target
+          for (const auto& point : o_.fiu_points) fius[i]->Disable(point);
+        }
+        break;
+      case SyncErrorVia::kCrashfs: {
+        storage_->ApplyBaseSyncMode();
+        uint64_t failed = 0;
+        for (const auto& e : storage_->crashfs()->Events()) {
+          if (e.seq > crashfs_seq && e.error == EIO && e.note == "injected") ++failed;
+        }
+        x["failed_calls"] = std::to_string(failed);
+        break;
+      }
+    }
+    CollectMarkers(target, marked);
+    std::string ex;
+    for (const auto& [pid, what] : exited) ex += (ex.empty() ? "" : "; ") + what;
+    x["store_exited"] = ex.empty() ? "no" : ex;
+    std::string lines;
+    for (const auto& l : marked) lines += l + "\n";
+    x["store_log"] = lines;
+    x["store_log_marked"] = std::to_string(marked.size());
+    // Then a crash: whatever the store acknowledged must survive a restart.
+    for (Process* p : procs) p->SignalGroup(SIGKILL);
+    const int others = KillUsersOf(target.DataDir());
+    ev.detail = std::to_string(window.count()) + " ms of " + x["functions"] + " failing with errno " +
+                std::to_string(o_.error) + " via " + x["via"] + ", then SIGKILL of " +
+                std::to_string(procs.size()) + " group(s) + " + std::to_string(others) + " process(es)";
+    return ev;
+  }
+
+ private:
+  void CollectMarkers(Target& target, std::set<std::string>& marked) {
+    if (o_.log_markers.empty()) return;
+    std::istringstream in(target.LogExcerpt());
+    std::string line;
+    while (std::getline(in, line)) {
+      for (const auto& m : o_.log_markers) {
+        if (line.find(m) != std::string::npos && marked.size() < 20) marked.insert(line);
+      }
+    }
+  }
+
+  std::shared_ptr<Storage> storage_;
+  SyncErrorOptions o_;
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<Storage> storage, crashfs::CutOptions::Torn torn) {
+  if (!storage || storage->crashfs() == nullptr) {
+    throw UsageError("a power cut needs storage=crashfs (the layer that knows what was synced)");
+  }
+  return std::make_unique<PowerCutFault>(std::move(storage), torn);
+}
+
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<Storage> storage, std::vector<crashfs::OpKind> kinds,
+                                           uint32_t per_kind, std::string glob) {
+  if (!storage || storage->crashfs() == nullptr) throw UsageError("crash points need storage=crashfs");
+  if (kinds.empty() || per_kind == 0) throw UsageError("crash points: need at least one op kind and K >= 1");
+  return std::make_unique<CrashPointFault>(std::move(storage), std::move(kinds), per_kind, std::move(glob));
+}
+
+std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<Storage> storage, SyncErrorOptions options) {
+  if (options.via == SyncErrorVia::kCrashfs && (!storage || storage->crashfs() == nullptr)) {
+    throw UsageError("via=crashfs needs storage=crashfs");
+  }
+  if (options.via == SyncErrorVia::kSyncfault) storage->SyncControl();  // before the target's env is taken
+  return std::make_unique<SyncErrorFault>(std::move(storage), std::move(options));
+}
+
+}  // namespace crashlab::powercut

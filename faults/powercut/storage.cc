@@ -1,0 +1,246 @@
+// Storage: disk, tmpfs or crashfs work areas for stores, and the sync-fault modes.
+#include "faults/powercut/storage.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "framework/process.h"
+
+namespace fs = std::filesystem;
+
+namespace crashlab::powercut {
+
+StorageKind ParseStorageKind(const std::string& s) {
+  if (s == "disk") return StorageKind::kDisk;
+  if (s == "tmpfs") return StorageKind::kTmpfs;
+  if (s == "crashfs") return StorageKind::kCrashfs;
+  throw UsageError("storage must be disk, tmpfs or crashfs, not '" + s + "'");
+}
+
+SyncFault ParseSyncFault(const std::string& s) {
+  if (s == "pass") return SyncFault::kPass;
+  if (s == "fail") return SyncFault::kFail;
+  if (s == "lie") return SyncFault::kLie;
+  throw UsageError("sync_fault must be pass, fail or lie, not '" + s + "'");
+}
+
+const char* ToString(StorageKind k) {
+  switch (k) {
+    case StorageKind::kDisk: return "disk";
+    case StorageKind::kTmpfs: return "tmpfs";
+    case StorageKind::kCrashfs: return "crashfs";
+  }
+  return "?";
+}
+
+const char* ToString(SyncFault f) {
+  switch (f) {
+    case SyncFault::kPass: return "pass";
+    case SyncFault::kFail: return "fail";
+    case SyncFault::kLie: return "lie";
+  }
+  return "?";
+}
+
+std::vector<Knob> StorageKnobs(const std::string& default_storage) {
+  return {
+      Knob::Choice("storage", default_storage, {"disk", "tmpfs", "crashfs"},
+                   "where the store's data dir lives: the work dir's disk, /dev/shm, or a crashfs "
+                   "mount (FUSE; loses unsynced data on a power cut)"),
+      Knob::Choice("sync_fault", "pass", {"pass", "fail", "lie"},
+                   "what fsync/fdatasync do from the start: pass, fail with EIO, or lie (succeed "
+                   "without making anything durable); crashfs SetSyncMode on crashfs storage, "
+                   "else the syncfault preload"),
+  };
+}
+
+StorageConfig StorageConfigFrom(const ScenarioContext& ctx) {
+  StorageConfig c;
+  c.kind = ParseStorageKind(ctx.knobs.Get("storage"));
+  c.sync_fault = ParseSyncFault(ctx.knobs.Get("sync_fault"));
+  c.seed = ctx.options.seed;
+  return c;
+}
+
+bool ProgramOnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    const size_t end = std::min(p.find(':', start), p.size());
+    const std::string dir = p.substr(start, end - start);
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+std::string MissingCrashfs() {
+  if (::geteuid() != 0) return "crashfs needs root (FUSE mount with allow_other)";
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) return "crashfs needs /dev/fuse";
+  return "";
+}
+
+Storage::Storage(StorageConfig config, fs::path work_dir)
+    : config_(config), work_dir_(std::move(work_dir)) {}
+
+std::shared_ptr<Storage> Storage::Create(const StorageConfig& config, const fs::path& work_dir) {
+  if (config.kind == StorageKind::kCrashfs) {
+    const std::string why = MissingCrashfs();
+    if (!why.empty()) throw PrerequisiteMissing(why);
+  }
+  std::shared_ptr<Storage> s(new Storage(config, work_dir));
+  if (config.kind == StorageKind::kTmpfs) {
+    std::string tmpl = "/dev/shm/crashlab-" + work_dir.filename().string() + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw PrerequisiteMissing("tmpfs storage: mkdtemp in /dev/shm: " + std::string(std::strerror(errno)));
+    }
+    s->root_ = tmpl;
+    s->remove_root_ = true;
+  } else {
+    s->root_ = work_dir;
+  }
+  if (config.kind != StorageKind::kCrashfs) s->ApplyBaseSyncMode();
+  return s;
+}
+
+Storage::~Storage() {
+  crashfs_.reset();  // clean unmount: the store has stopped (resources die last)
+  if (!backing_.empty()) {
+    std::error_code ec;
+    fs::remove_all(backing_, ec);
+  }
+  sync_ctl_.reset();
+  if (remove_root_) {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+}
+
+fs::path Storage::Place(const fs::path& rel) {
+  const fs::path dir = root_ / rel;
+  fs::create_directories(dir);
+  if (config_.kind != StorageKind::kCrashfs) return dir;
+  if (crashfs_) throw std::logic_error("Storage::Place: crashfs is already mounted at " + mountpoint_.string());
+  backing_ = work_dir_ / "crashfs-backing";
+  fs::create_directories(backing_);
+  // A server that drops privileges must be able to reach its data dir through the mount.
+  ::chmod(backing_.c_str(), 0755);
+  crashfs::Options o;
+  o.backing = backing_.string();
+  o.mountpoint = dir.string();
+  o.seed = config_.seed;
+  o.writeback_cache = config_.writeback_cache;
+  try {
+    crashfs_ = crashfs::CrashFs::Mount(o);
+  } catch (const std::exception& e) {
+    throw PrerequisiteMissing(std::string("crashfs mount failed: ") + e.what());
+  }
+  mountpoint_ = dir;
+  ApplyBaseSyncMode();
+  return dir;
+}
+
+syncfault::Controller& Storage::SyncControl() {
+  if (!sync_ctl_) sync_ctl_.emplace(syncfault::Controller::Create(root_ / "syncfault.ctl"));
+  return *sync_ctl_;
+}
+
+std::map<std::string, std::string> Storage::Env() const {
+  std::map<std::string, std::string> env;
+  if (sync_ctl_) sync_ctl_->AddToEnv(env);
+  return env;
+}
+
+void Storage::ApplyBaseSyncMode() {
+  if (config_.kind == StorageKind::kCrashfs) {
+    if (!crashfs_) return;  // applied by Place
+    crashfs_->SetSyncMode(config_.sync_fault == SyncFault::kFail  ? crashfs::SyncMode::kFail
+                          : config_.sync_fault == SyncFault::kLie ? crashfs::SyncMode::kLie
+                                                                  : crashfs::SyncMode::kPass);
+    return;
+  }
+  if (config_.sync_fault == SyncFault::kPass) {
+    if (sync_ctl_) sync_ctl_->PassAll();
+    return;
+  }
+  auto& c = SyncControl();
+  c.PassAll();
+  c.SetRule(syncfault::kDataSyncFunctions,
+            config_.sync_fault == SyncFault::kFail ? syncfault::Rule::Fail(EIO) : syncfault::Rule::Lie());
+}
+
+std::map<std::string, std::string> Storage::Describe() const {
+  std::map<std::string, std::string> d{{"storage", ToString(config_.kind)},
+                                       {"storage.root", root_.string()},
+                                       {"storage.sync_fault", ToString(config_.sync_fault)}};
+  if (!mountpoint_.empty()) d["storage.crashfs_mountpoint"] = mountpoint_.string();
+  return d;
+}
+
+uint64_t TreeBytes(const fs::path& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == ".crashfs-graveyard") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) n += static_cast<uint64_t>(st.st_size);
+  }
+  return n;
+}
+
+namespace {
+bool Under(const std::string& link, const std::string& dir) {
+  return link == dir || (link.size() > dir.size() && link.compare(0, dir.size(), dir) == 0 &&
+                         link[dir.size()] == '/');
+}
+std::string ReadLink(const std::string& p) {
+  char buf[4096];
+  const ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+}  // namespace
+
+int KillUsersOf(const fs::path& dir) {
+  const std::string d = dir.lexically_normal().string();
+  const pid_t self = ::getpid();
+  int n = 0;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(e->d_name));
+    if (pid == self) continue;
+    const std::string base = std::string("/proc/") + e->d_name;
+    bool uses = Under(ReadLink(base + "/cwd"), d);
+    if (!uses) {
+      if (DIR* fds = ::opendir((base + "/fd").c_str())) {
+        while (dirent* f = ::readdir(fds)) {
+          if (f->d_name[0] == '.') continue;
+          if (Under(ReadLink(base + "/fd/" + f->d_name), d)) {
+            uses = true;
+            break;
+          }
+        }
+        ::closedir(fds);
+      }
+    }
+    if (uses && ::kill(pid, SIGKILL) == 0) ++n;
+  }
+  ::closedir(proc);
+  return n;
+}
+
+}  // namespace crashlab::powercut

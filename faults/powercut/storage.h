@@ -1,0 +1,105 @@
+// Where a store keeps its data (disk, tmpfs or a crashfs mount) and what its fsyncs do
+// (pass, fail, lie): one helper every store's scenario builder uses, so that every
+// scenario runs on every kind of storage.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faults/crashfs/crashfs.h"
+#include "faults/syncfault/controller.h"
+#include "framework/scenario.h"
+
+namespace crashlab::powercut {
+
+enum class StorageKind { kDisk, kTmpfs, kCrashfs };
+enum class SyncFault { kPass, kFail, kLie };
+
+StorageKind ParseStorageKind(const std::string& s);  // disk | tmpfs | crashfs
+SyncFault ParseSyncFault(const std::string& s);      // pass | fail | lie
+const char* ToString(StorageKind k);
+const char* ToString(SyncFault f);
+
+// The knobs `storage` and `sync_fault`, with the given default storage.
+std::vector<Knob> StorageKnobs(const std::string& default_storage = "disk");
+
+struct StorageConfig {
+  StorageKind kind = StorageKind::kDisk;
+  SyncFault sync_fault = SyncFault::kPass;
+  uint64_t seed = 0;             // crashfs torn-write randomness
+  bool writeback_cache = true;   // crashfs: kernel writeback caching
+};
+// Reads the knobs `storage` and `sync_fault` and the run's seed.
+StorageConfig StorageConfigFrom(const ScenarioContext& ctx);
+
+// True iff `program` is an executable file in a directory of $PATH.
+bool ProgramOnPath(const std::string& program);
+
+// Why crashfs cannot mount here ("" if it can): root and /dev/fuse.
+std::string MissingCrashfs();
+
+// The store's work area. Lives in ScenarioParts::resources so that it outlives the
+// target: a crashfs mount is unmounted (and a tmpfs dir removed) only after the store
+// has stopped. Not thread-safe except crashfs() (CrashFs itself is).
+class Storage {
+ public:
+  // Throws PrerequisiteMissing when crashfs is asked for and cannot mount.
+  static std::shared_ptr<Storage> Create(const StorageConfig& config, const std::filesystem::path& work_dir);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // The directory a target gets as its work area: the run's work dir (disk, crashfs) or
+  // a fresh directory under /dev/shm (tmpfs).
+  const std::filesystem::path& Root() const { return root_; }
+  // Root()/rel, created. On crashfs, a CrashFs is mounted there (backed by a directory in
+  // the work dir): put only the store's data dir there, so its log survives a power cut.
+  // Call once.
+  std::filesystem::path Place(const std::filesystem::path& rel);
+
+  StorageKind kind() const { return config_.kind; }
+  SyncFault sync_fault() const { return config_.sync_fault; }
+  // The mount (nullptr unless kind is crashfs and Place was called).
+  crashfs::CrashFs* crashfs() const { return crashfs_.get(); }
+  const std::filesystem::path& mountpoint() const { return mountpoint_; }
+  const std::filesystem::path& backing() const { return backing_; }
+
+  // The syncfault controller (its control file is Root()/syncfault.ctl), created on first
+  // use; a store process must run with Env() for it to take effect.
+  syncfault::Controller& SyncControl();
+  bool HasSyncControl() const { return sync_ctl_.has_value(); }
+  // Environment the store's processes need (the syncfault preload, if in use).
+  std::map<std::string, std::string> Env() const;
+
+  // Applies the configured sync_fault (crashfs SetSyncMode, else syncfault rules).
+  void ApplyBaseSyncMode();
+
+  // For the report: storage kind, mountpoint, sync fault.
+  std::map<std::string, std::string> Describe() const;
+
+ private:
+  Storage(StorageConfig config, std::filesystem::path work_dir);
+
+  StorageConfig config_;
+  std::filesystem::path work_dir_, root_, mountpoint_, backing_;
+  bool remove_root_ = false;
+  std::unique_ptr<crashfs::CrashFs> crashfs_;
+  std::optional<syncfault::Controller> sync_ctl_;
+};
+
+// Sum of the sizes of the regular files under `dir` (not following the crashfs
+// graveyard); 0 if it cannot be read. Never touches a FUSE mount if `dir` is a backing dir.
+uint64_t TreeBytes(const std::filesystem::path& dir);
+
+// SIGKILLs every process (except the runner) whose working directory or an open file
+// lies under `dir`; returns how many were signalled. Reads only /proc links, so it does
+// not block on a frozen FUSE mount.
+int KillUsersOf(const std::filesystem::path& dir);
+
+}  // namespace crashlab::powercut
