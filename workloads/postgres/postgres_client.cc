@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "framework/process.h"
 #include "framework/workload.h"
 #include "workloads/postgres/critical_workload.h"
 
@@ -334,6 +335,7 @@ ObservedState PostgresClient::ReadState() {
       c = PgConn(options_.conninfo);
       break;
     } catch (const std::exception&) {
+      ThrowIfInterrupted();  // the server was killed by the supervisor: stop retrying
       if (attempt >= 200) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
