@@ -72,6 +72,15 @@ void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, 
   }
   if (!events.empty()) last_seq = std::max(last_seq, events.back().seq);
   for (const auto& [k, n] : counts) ev.extra["ops." + k] = std::to_string(n);
+  // Namespace operations and directory syncs are few and decide what a cut brings back:
+  // all of them (up to 64); of the data syncs only the last `tail` interesting events.
+  std::string ns;
+  size_t n_ns = 0;
+  for (const auto* e : seq) {
+    if (e->kind == "fsync" || e->kind == "fdatasync") continue;
+    if (++n_ns <= 64) ns += Line(*e) + "\n";
+  }
+  ev.extra["namespace_ops"] = ns;
   std::string lines;
   for (size_t i = seq.size() > tail ? seq.size() - tail : 0; i < seq.size(); ++i) {
     lines += Line(*seq[i]) + "\n";

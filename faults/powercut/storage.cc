@@ -2,6 +2,7 @@
 #include "faults/powercut/storage.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -146,6 +147,19 @@ fs::path Storage::Place(const fs::path& rel) {
   mountpoint_ = dir;
   ApplyBaseSyncMode();
   return dir;
+}
+
+void Storage::ProvisionDir(const fs::path& rel) {
+  const fs::path dir = root_ / rel;
+  fs::create_directories(dir);
+  for (const fs::path& d : {dir, dir.parent_path()}) {
+    const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("provision " + d.string() + ": " + std::strerror(errno));
+    const int r = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (r != 0) throw std::runtime_error("provision: fsync " + d.string() + ": " + std::strerror(err));
+  }
 }
 
 syncfault::Controller& Storage::SyncControl() {

@@ -63,6 +63,10 @@ class Storage {
   // Call once.
   std::filesystem::path Place(const std::filesystem::path& rel);
 
+  // Creates Root()/rel (mode 0755) and fsyncs it and its parent directory, so that it
+  // survives a power cut: a directory an operator provisioned before the store started.
+  void ProvisionDir(const std::filesystem::path& rel);
+
   StorageKind kind() const { return config_.kind; }
   SyncFault sync_fault() const { return config_.sync_fault; }
   // The mount (nullptr unless kind is crashfs and Place was called).

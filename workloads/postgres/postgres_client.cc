@@ -180,6 +180,9 @@ bool PostgresClient::EnsureConnected() {
 
 void PostgresClient::Prepare(const DataModel& model) {
   PgConn c(options_.conninfo);
+  // The schema is setup, not an op under test: make it durable even when the server runs
+  // with synchronous_commit=off (a power cut would otherwise take the tables with it).
+  c.ExecOrThrow("SET synchronous_commit = on");
   c.ExecOrThrow(Schema(options_.workload));
   if (options_.amcheck) c.ExecOrThrow("CREATE EXTENSION IF NOT EXISTS amcheck");
   if (options_.workload == PgWorkload::kBank && model.accounts > 0) {

@@ -34,6 +34,11 @@ struct PostgresOptions {
   // Unprivileged account to run as when the runner is root ("" = postgres, else nobody).
   std::string user;
   std::chrono::milliseconds ready_timeout{60000};
+  // Extra environment for the server (e.g. the syncfault preload).
+  std::map<std::string, std::string> env;
+  // Let initdb sync what it wrote (no --no-sync): on storage that can lose unsynced data
+  // (crashfs) the fresh cluster must be durable before the first power cut.
+  bool initdb_sync = false;
 };
 
 // The server binaries are present ("" if so, else why not).

@@ -1,9 +1,13 @@
-// PostgreSQL scenarios: postgres-kill (SIGKILL of the postmaster under load).
+// PostgreSQL scenarios: postgres-kill (SIGKILL of the postmaster under load),
+// postgres-powercut (crashfs) and postgres-fsync-eio (PANIC, then crash recovery), on
+// disk, tmpfs or crashfs storage.
 #include <signal.h>
 
 #include <memory>
 
 #include "faults/kill/kill_fault.h"
+#include "faults/powercut/powercut_fault.h"
+#include "faults/powercut/storage.h"
 #include "framework/scenario.h"
 #include "workloads/postgres/critical_workload.h"
 #include "workloads/postgres/postgres_target.h"
@@ -53,8 +57,8 @@ class ClusterKillFault : public Fault {
   }
 };
 
-std::vector<Knob> PostgresKnobs() {
-  return {
+std::vector<Knob> PostgresKnobs(const std::string& default_storage = "disk") {
+  std::vector<Knob> k = {
       Knob::Choice("workload", "ledger", {"ledger", "bank", "critical"},
                    "ledger: orders with count/total/marker (seed 004); bank: transfers, total "
                    "conserved; critical: seed 002's users/summaries/links/usage mix"),
@@ -75,6 +79,8 @@ std::vector<Knob> PostgresKnobs() {
       Knob::Int("accounts", 8, "bank: number of accounts", 2, 1000000),
       Knob::Bool("amcheck", true, "run amcheck (bt_index_check, verify_heapam) after each recovery"),
   };
+  for (auto& s : powercut::StorageKnobs(default_storage)) k.push_back(std::move(s));
+  return k;
 }
 
 std::unique_ptr<Workload> MakeWorkload(const Knobs& k) {
@@ -85,6 +91,51 @@ std::unique_ptr<Workload> MakeWorkload(const Knobs& k) {
 }
 
 std::string OnOff(bool b) { return b ? "on" : "off"; }
+
+// The storage (disk, tmpfs, crashfs) comes first: faults may need it, and it outlives
+// the target (ScenarioParts::resources).
+struct PgBuild {
+  ScenarioParts parts;
+  std::shared_ptr<powercut::Storage> storage;
+  PostgresOptions options;
+};
+
+PgBuild PreparePostgres(ScenarioContext& ctx) {
+  const Knobs& k = ctx.knobs;
+  PgBuild b;
+  b.storage = powercut::Storage::Create(powercut::StorageConfigFrom(ctx), ctx.work_dir);
+  b.parts.resources.push_back(b.storage);
+  PostgresOptions& o = b.options;
+  o.dir = b.storage->Root();
+  // Only the data dir goes on crashfs: the log and the socket stay outside the mount.
+  b.storage->Place("pg/data");
+  o.initdb_sync = b.storage->kind() == powercut::StorageKind::kCrashfs;
+  o.workload = ParsePgWorkload(k.Get("workload"));
+  o.amcheck = k.GetBool("amcheck");
+  o.settings = {
+      {"fsync", OnOff(k.GetBool("fsync"))},
+      {"synchronous_commit", k.Get("synchronous_commit")},
+      {"full_page_writes", OnOff(k.GetBool("full_page_writes"))},
+      {"wal_sync_method", k.Get("wal_sync_method")},
+      {"max_connections", k.Get("max_connections")},
+      {"shared_buffers", k.Get("shared_buffers")},
+      {"recovery_init_sync_method", k.Get("recovery_init_sync_method")},
+  };
+  return b;
+}
+
+ScenarioParts FinishPostgres(ScenarioContext& ctx, PgBuild b, std::unique_ptr<Fault> fault) {
+  b.options.env = b.storage->Env();
+  b.parts.target = std::make_unique<PostgresTarget>(b.options);
+  b.parts.workload = MakeWorkload(ctx.knobs);
+  b.parts.fault = std::move(fault);
+  return std::move(b.parts);
+}
+
+std::string MissingPostgresOrCrashfs() {
+  std::string why = MissingPostgres();
+  return why.empty() ? powercut::MissingCrashfs() : why;
+}
 
 }  // namespace
 
@@ -101,32 +152,70 @@ CRASHLAB_SCENARIO(postgres_kill) {
   s.labels = {"postgres", "kill"};
   s.missing_prerequisite = [] { return MissingPostgres(); };
   s.build = [](ScenarioContext& ctx) {
+    PgBuild b = PreparePostgres(ctx);
     const Knobs& k = ctx.knobs;
-    PostgresOptions o;
-    o.dir = ctx.work_dir;
-    o.workload = ParsePgWorkload(k.Get("workload"));
-    o.amcheck = k.GetBool("amcheck");
-    o.settings = {
-        {"fsync", OnOff(k.GetBool("fsync"))},
-        {"synchronous_commit", k.Get("synchronous_commit")},
-        {"full_page_writes", OnOff(k.GetBool("full_page_writes"))},
-        {"wal_sync_method", k.Get("wal_sync_method")},
-        {"max_connections", k.Get("max_connections")},
-        {"shared_buffers", k.Get("shared_buffers")},
-        {"recovery_init_sync_method", k.Get("recovery_init_sync_method")},
-    };
-    ScenarioParts p;
-    p.target = std::make_unique<PostgresTarget>(o);
-    p.workload = MakeWorkload(k);
     // Scope all: the postmaster's process group. Its children called setsid(); the
     // target finds and kills them (and proves them gone) in Recover.
+    std::unique_ptr<Fault> fault;
     if (k.Get("kill") == "cluster") {
-      p.fault = std::make_unique<ClusterKillFault>();
+      fault = std::make_unique<ClusterKillFault>();
     } else {
-      p.fault = faults::MakeKillFault(faults::KillScope::kAll);
+      fault = faults::MakeKillFault(faults::KillScope::kAll);
     }
-    if (k.GetBool("checkpoint_before_kill")) p.fault = std::make_unique<CheckpointThenFault>(std::move(p.fault));
-    return p;
+    if (k.GetBool("checkpoint_before_kill")) fault = std::make_unique<CheckpointThenFault>(std::move(fault));
+    return FinishPostgres(ctx, std::move(b), std::move(fault));
+  };
+  return s;
+}
+
+CRASHLAB_SCENARIO(postgres_powercut) {
+  ScenarioSpec s;
+  s.name = "postgres-powercut";
+  s.description = "PostgreSQL 15 with its data dir on crashfs: power cut right after an acknowledged "
+                  "commit; acknowledged transactions survive crash recovery";
+  s.knobs = PostgresKnobs("crashfs");
+  s.knobs.push_back(Knob::Choice("torn", "none", {"none", "pages", "prefix"},
+                                 "what survives of unsynced writes: nothing, random 4 KiB pages, "
+                                 "a prefix of each file's last write"));
+  s.default_cycles = 3;
+  s.default_workers = 4;
+  s.default_schedule = "ops:200-600";
+  s.labels = {"postgres", "powercut"};
+  s.missing_prerequisite = MissingPostgresOrCrashfs;
+  s.build = [](ScenarioContext& ctx) {
+    PgBuild b = PreparePostgres(ctx);
+    auto fault = powercut::MakePowerCutFault(b.storage, powercut::ParseTorn(ctx.knobs.Get("torn")));
+    return FinishPostgres(ctx, std::move(b), std::move(fault));
+  };
+  return s;
+}
+
+CRASHLAB_SCENARIO(postgres_fsync_eio) {
+  ScenarioSpec s;
+  s.name = "postgres-fsync-eio";
+  s.description = "PostgreSQL 15 whose fsync/fdatasync fail with EIO for a seeded window (syncfault "
+                  "preload or crashfs): it must PANIC, then recover every acknowledged commit";
+  s.knobs = PostgresKnobs("disk");
+  s.knobs.push_back(Knob::Choice("via", "syncfault", {"syncfault", "crashfs"},
+                                 "how syncs fail: our preload (libfiu crashes PostgreSQL 15), or crashfs "
+                                 "(storage=crashfs)"));
+  s.knobs.push_back(Knob::Int("window_min_ms", 300, "shortest window of failing syncs", 1, 600000));
+  s.knobs.push_back(Knob::Int("window_max_ms", 800, "longest window of failing syncs", 1, 600000));
+  s.default_cycles = 3;
+  s.default_workers = 4;
+  s.default_schedule = "ops:100-300";
+  s.labels = {"postgres", "fsync-eio"};
+  s.missing_prerequisite = [] { return MissingPostgres(); };
+  s.build = [](ScenarioContext& ctx) {
+    PgBuild b = PreparePostgres(ctx);
+    powercut::SyncErrorOptions o;
+    o.via = powercut::ParseSyncErrorVia(ctx.knobs.Get("via"));
+    o.min_window = std::chrono::milliseconds(ctx.knobs.GetInt("window_min_ms"));
+    o.max_window = std::chrono::milliseconds(
+        std::max(ctx.knobs.GetInt("window_max_ms"), ctx.knobs.GetInt("window_min_ms")));
+    o.log_markers = {"PANIC"};
+    auto fault = powercut::MakeSyncErrorFault(b.storage, o);
+    return FinishPostgres(ctx, std::move(b), std::move(fault));
   };
   return s;
 }

@@ -53,6 +53,9 @@ std::vector<Knob> RedisKnobs(const std::string& default_storage = "disk") {
                 600000),
   };
   for (auto& k : powercut::StorageKnobs(default_storage)) knobs.push_back(std::move(k));
+  knobs.push_back(Knob::Choice("aof_dir", "redis", {"redis", "provisioned"},
+                               "redis: Redis creates appendonlydir itself (and never fsyncs the data "
+                               "dir after); provisioned: created and synced before Redis starts"));
   return knobs;
 }
 
@@ -66,6 +69,9 @@ RedisStorage PrepareStorage(ScenarioContext& ctx) {
   RedisStorage s;
   s.storage = powercut::Storage::Create(powercut::StorageConfigFrom(ctx), ctx.work_dir);
   s.storage->Place("data");  // RedisTarget keeps its data in <work>/data
+  // Redis 7.0 creates data/appendonlydir without ever fsyncing data/ (see the powercut
+  // README's findings): "provisioned" creates it durably before Redis starts.
+  if (ctx.knobs.Get("aof_dir") == "provisioned") s.storage->ProvisionDir("data/appendonlydir");
   return s;
 }
 
