@@ -758,7 +758,8 @@ bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::s
   n_requests.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lk(gate_mu_);
   if (kind >= 0 && trig_kind_.load(std::memory_order_relaxed) == kind && state_ == GateState::kLive) {
-    bool match = (!p1.empty() && fnmatch(trig_.glob.c_str(), p1.c_str(), 0) == 0) ||
+    // The mount's root directory has the empty relative path: match it as ".".
+    bool match = fnmatch(trig_.glob.c_str(), p1.empty() ? "." : p1.c_str(), 0) == 0 ||
                  (!p2.empty() && fnmatch(trig_.glob.c_str(), p2.c_str(), 0) == 0);
     if (match && ++trig_count_ == trig_.k) {
       // This request is the trigger: the power cut happens before it takes effect. It is
