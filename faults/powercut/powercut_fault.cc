@@ -202,8 +202,18 @@ class CrashPointFault : public Fault {
     cfs.DisarmTrigger();
     // The operation the cut came before (the trigger event), for the report.
     std::string op_path;
+    // The trigger's event is logged just after the freeze: give it a moment.
+    for (int i = 0; reached && i < 50 && op_path.empty(); ++i) {
+      for (const auto& e : cfs.Events()) {
+        if (e.seq > last_seq_ && e.kind == "trigger") op_path = "?";
+      }
+      if (op_path.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    op_path.clear();
     for (const auto& e : cfs.Events()) {
-      if (e.seq > last_seq_ && e.kind == "trigger") op_path = e.path + (e.path2.empty() ? "" : " -> " + e.path2);
+      if (e.seq > last_seq_ && e.kind == "trigger") {
+        op_path = (e.path.empty() ? std::string(".") : e.path) + (e.path2.empty() ? "" : " -> " + e.path2);
+      }
     }
     const std::string point = std::string(crashfs::ToString(trigger_.op)) + " #" + std::to_string(trigger_.k);
     FaultEvent ev = CutAndReap(target, *storage_, crashfs::CutOptions::Torn::kNone,

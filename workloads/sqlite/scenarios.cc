@@ -243,7 +243,7 @@ CRASHLAB_SCENARIO(sqlite_enospc) {
     o.via = powercut::SyncErrorVia::kFiu;
     o.error = ENOSPC;
     o.name = "enospc";
-    o.fiu_points = {fiu::points::kPwrite, fiu::points::kWrite};
+    o.fiu_points = {fiu::points::kPwrite};  // not write: the agent answers on a pipe with it
     o.log_markers = {"full"};
     o.fiu_ctl_dir = ctx.work_dir / "fiu";
     b.options.agent_wrapper = powercut::FiuWrapper(o.fiu_ctl_dir);
