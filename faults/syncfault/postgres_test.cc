@@ -129,7 +129,9 @@ class PostgresUnderSyncFault : public ::testing::Test {
     ChildOptions o = PgOptions();
     ctl_->AddToEnv(o.env);
     o.argv = {(kPgBin / "postgres").string(), "-D", data_.string(), "-p", std::to_string(port_),
-              "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1"};
+              "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1",
+              // DSM in the data dir: a killed cluster leaves nothing in /dev/shm.
+              "-c", "dynamic_shared_memory_type=mmap"};
     o.output_file = log_.string();
     server_ = std::make_unique<Child>(o);
     auto deadline = std::chrono::steady_clock::now() + 30s;

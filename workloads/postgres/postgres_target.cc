@@ -109,7 +109,10 @@ ProcessOptions PostgresTarget::PostmasterOptions() const {
   po.argv = {(options_.bin_dir / "postgres").string(), "-D", data_.string(), "-p",
              std::to_string(port_), "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1",
              "-c", "logging_collector=off", "-c", "log_min_messages=warning", "-c",
-             "log_checkpoints=off"};
+             "log_checkpoints=off",
+             // Dynamic shared memory in the data dir (pg_dynshmem), not /dev/shm: a
+             // SIGKILLed cluster that is never restarted (Ctrl-C) leaves nothing behind.
+             "-c", "dynamic_shared_memory_type=mmap"};
   for (const auto& [k, v] : options_.settings) {
     po.argv.push_back("-c");
     po.argv.push_back(k + "=" + v);
