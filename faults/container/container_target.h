@@ -54,6 +54,11 @@ class ContainerStore {
   virtual std::map<std::string, std::string> Config() const { return {}; }
 };
 
+// How long a restart policy may take to bring a container back. Docker backs off
+// exponentially between restarts (100 ms, doubling, reset after 10 s of uptime, capped
+// at 1 min): the ninth quick crash in a row keeps a container down for 25 s.
+inline constexpr Millis kPolicyReadyTimeout{90000};
+
 struct ContainerTargetOptions {
   std::shared_ptr<Engine> engine;
   std::filesystem::path dir;      // host dir for data (bind), sockets and logs

@@ -463,29 +463,41 @@ std::string Engine::Teardown() {
   } catch (const std::exception& e) {
     problems += std::string("teardown: ") + e.what() + "; ";
   }
-  // Whatever engine process is still there (conmon, a shim, containerd): it names our
-  // root, so it is ours to end.
-  auto deadline = Clock::now() + Millis(5000);
-  for (;;) {
-    supervisor::ReapOrphans();
-    const auto pids = EnginePids();
-    if (pids.empty()) break;
-    if (Clock::now() > deadline) {
-      for (pid_t p : pids) ::kill(p, SIGKILL);
-      if (Clock::now() > deadline + Millis(5000)) {
-        problems += std::to_string(pids.size()) + " engine process(es) survived SIGKILL; ";
-        break;
+  // Whatever engine process is still there (conmon, a shim, containerd, a late
+  // `podman container cleanup` of a restart policy): it names our root, so it is ours to
+  // end. Repeat until a pass finds nothing: such a late process may mount or create a
+  // cgroup after the previous pass looked.
+  std::string last;
+  for (int pass = 0; pass < 5; ++pass) {
+    std::string pass_problems;
+    bool found = false;
+    auto deadline = Clock::now() + Millis(5000);
+    for (;;) {
+      supervisor::ReapOrphans();
+      const auto pids = EnginePids();
+      if (pids.empty()) break;
+      found = true;
+      if (Clock::now() > deadline) {
+        for (pid_t p : pids) ::kill(p, SIGKILL);
+        if (Clock::now() > deadline + Millis(5000)) {
+          pass_problems += std::to_string(pids.size()) + " engine process(es) survived SIGKILL; ";
+          break;
+        }
+      }
+      std::this_thread::sleep_for(Millis(20));
+    }
+    found = found || !CgroupDirs().empty() || !MountsUnder(dir_).empty();
+    pass_problems += RemoveCgroups();
+    for (const auto& m : MountsUnder(dir_)) {
+      if (::umount2(m.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+        pass_problems += "umount " + m.string() + ": " + strerror(errno) + "; ";
       }
     }
-    std::this_thread::sleep_for(Millis(20));
+    last = pass_problems;
+    if (!found) break;
+    std::this_thread::sleep_for(Millis(100));
   }
-  problems += RemoveCgroups();
-  for (const auto& m : MountsUnder(dir_)) {
-    if (::umount2(m.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
-      problems += "umount " + m.string() + ": " + strerror(errno) + "; ";
-    }
-  }
-  return problems;
+  return problems + last;
 }
 
 std::vector<fs::path> Engine::CgroupDirs() const {

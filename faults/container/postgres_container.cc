@@ -117,7 +117,10 @@ CRASHLAB_SCENARIO(postgres_container_restart) {
     o.name = "crashlab-postgres";
     o.storage = ParseStorage(k.Get("mount"));
     o.ready_timeout = Millis(60000);
-    if (action == ContainerAction::kPolicy) o.restart_policy = k.Get("policy");
+    if (action == ContainerAction::kPolicy) {
+      o.restart_policy = k.Get("policy");
+      o.ready_timeout = std::max(o.ready_timeout, kPolicyReadyTimeout);
+    }
     const auto workload = postgres::ParsePgWorkload(k.Get("workload"));
     auto store = std::make_unique<PostgresContainerStore>(
         workload,

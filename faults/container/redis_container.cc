@@ -138,7 +138,10 @@ CRASHLAB_SCENARIO(redis_container_restart) {
     o.dir = ctx.work_dir / "store";
     o.name = "crashlab-redis";
     o.storage = ParseStorage(k.Get("mount"));
-    if (action == ContainerAction::kPolicy) o.restart_policy = k.Get("policy");
+    if (action == ContainerAction::kPolicy) {
+      o.restart_policy = k.Get("policy");
+      o.ready_timeout = std::max(o.ready_timeout, kPolicyReadyTimeout);
+    }
     ScenarioParts p;
     p.resources.push_back(res);
     p.target = std::make_unique<ContainerTarget>(

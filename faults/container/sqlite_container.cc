@@ -216,7 +216,10 @@ ScenarioParts BuildSqliteContainer(ScenarioContext& ctx) {
   o.name = "crashlab-sqlite";
   o.containers = ctx.options.workers;  // one agent (one connection at a time) per worker
   o.storage = storage;
-  if (action == ContainerAction::kPolicy) o.restart_policy = k.Get("policy");
+  if (action == ContainerAction::kPolicy) {
+    o.restart_policy = k.Get("policy");
+    o.ready_timeout = std::max(o.ready_timeout, kPolicyReadyTimeout);
+  }
   auto store = std::make_unique<SqliteContainerStore>(k.Get("journal_mode"), k.Get("synchronous"),
                                                       Millis(k.GetInt("op_timeout_ms")));
   ScenarioParts p;
