@@ -19,6 +19,12 @@ namespace fs = std::filesystem;
 
 namespace crashlab::powercut {
 
+Knob TornKnob() {
+  return Knob::Choice("torn", "none", {"none", "pages", "prefix"},
+                      "what survives of unsynced writes: nothing, random 4 KiB pages, "
+                      "a prefix of each file's last write");
+}
+
 crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
   auto t = crashfs::ParseTorn(s);
   if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");

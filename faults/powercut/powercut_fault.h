@@ -17,6 +17,8 @@ namespace crashlab::powercut {
 
 // Parses none | pages | prefix (crashfs torn modes); throws UsageError.
 crashfs::CutOptions::Torn ParseTorn(const std::string& s);
+// The `torn` knob every power-cut scenario takes (values as ParseTorn).
+Knob TornKnob();
 
 // The power cut. AtTrigger (an op-based schedule) freezes the mount at the exact
 // acknowledgement; Inject freezes (if not yet), SIGKILLs every process group of the

@@ -174,9 +174,7 @@ CRASHLAB_SCENARIO(postgres_powercut) {
   s.description = "PostgreSQL 15 with its data dir on crashfs: power cut right after an acknowledged "
                   "commit; acknowledged transactions survive crash recovery";
   s.knobs = PostgresKnobs("crashfs");
-  s.knobs.push_back(Knob::Choice("torn", "none", {"none", "pages", "prefix"},
-                                 "what survives of unsynced writes: nothing, random 4 KiB pages, "
-                                 "a prefix of each file's last write"));
+  s.knobs.push_back(powercut::TornKnob());
   s.default_cycles = 3;
   s.default_workers = 4;
   s.default_schedule = "ops:200-600";

@@ -156,9 +156,7 @@ CRASHLAB_SCENARIO(redis_powercut) {
   s.description = "Redis (AOF) on crashfs: power cut right after an acknowledged write; always keeps "
                   "every acknowledged write, everysec loses at most about a second";
   s.knobs = RedisKnobs("crashfs");
-  s.knobs.push_back(Knob::Choice("torn", "none", {"none", "pages", "prefix"},
-                                 "what survives of unsynced writes: nothing, random 4 KiB pages, "
-                                 "a prefix of each file's last write"));
+  s.knobs.push_back(powercut::TornKnob());
   s.default_cycles = 5;
   s.default_workers = 4;
   s.default_schedule = "ops:100-1000";

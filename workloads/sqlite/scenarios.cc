@@ -144,9 +144,7 @@ CRASHLAB_SCENARIO(sqlite_powercut) {
   s.description = "SQLite on crashfs: power cut (unsynced data and directory entries lost) right after "
                   "an acknowledged commit; acknowledged transactions must survive";
   s.knobs = SqliteKnobs("crashfs");
-  s.knobs.push_back(Knob::Choice("torn", "none", {"none", "pages", "prefix"},
-                                 "what survives of unsynced writes: nothing, random 4 KiB pages, "
-                                 "a prefix of each file's last write"));
+  s.knobs.push_back(powercut::TornKnob());
   s.default_cycles = 5;
   s.default_workers = 2;
   s.default_schedule = "ops:20-200";
