@@ -86,4 +86,23 @@ void CrashTest::ExpectInvalid(const RunReport& r, const std::string& kind) {
       << "expected '" << kind << "' anomalies, the checkers found none\n" << Summary(r);
 }
 
+void PrintTo(const ScenarioCase& c, std::ostream* os) { *os << c.name; }
+
+std::string CaseName(const ::testing::TestParamInfo<ScenarioCase>& info) { return info.param.name; }
+
+RunReport ScenarioTest::RunCase(const std::string& scenario, uint64_t seed) {
+  const ScenarioCase& c = GetParam();
+  ScenarioRequest req;
+  req.scenario = scenario;
+  req.seed = Seed(seed);
+  if (c.cycles) req.cycles = c.cycles;
+  if (c.workers) req.workers = c.workers;
+  req.set = c.set;
+  RunReport r = RunScenario(req);
+  if (c.cycles && r.verdict == Validity::kValid) {
+    EXPECT_EQ(r.cycles, c.cycles) << "a valid run stopped early";
+  }
+  return r;
+}
+
 }  // namespace crashlab::testing

@@ -52,4 +52,27 @@ class CrashTest : public ::testing::Test {
   void Record(const RunReport& report);
 };
 
+// One configuration of a registered scenario, for value-parameterized suites.
+struct ScenarioCase {
+  std::string name;                          // the test's name suffix
+  std::map<std::string, std::string> set;    // --set knobs
+  int workers = 0;                           // 0: the scenario's default
+  uint32_t cycles = 0;                       // 0: the scenario's default
+};
+// What gtest prints for a case: its name, not its bytes.
+void PrintTo(const ScenarioCase& c, std::ostream* os);
+// The name generator for INSTANTIATE_TEST_SUITE_P.
+std::string CaseName(const ::testing::TestParamInfo<ScenarioCase>& info);
+
+// A suite written once and instantiated over configurations:
+//   class SqliteKill : public ScenarioTest {};
+//   TEST_P(SqliteKill, AckedWritesSurvive) { ExpectValid(RunCase("sqlite-kill", 42)); }
+//   INSTANTIATE_TEST_SUITE_P(Configs, SqliteKill, Values(ScenarioCase{...}), CaseName);
+class ScenarioTest : public CrashTest, public ::testing::WithParamInterface<ScenarioCase> {
+ protected:
+  // Runs `scenario` with the case's knobs (seed: $CRASHLAB_SEED or `seed`). Check
+  // prerequisites first with CRASHLAB_SKIP_IF_MISSING.
+  RunReport RunCase(const std::string& scenario, uint64_t seed);
+};
+
 }  // namespace crashlab::testing
