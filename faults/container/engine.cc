@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -138,9 +139,26 @@ std::optional<EngineKind> ChooseEngine(const std::string& pref, std::string* why
 Engine::Engine(EngineKind kind, fs::path dir)
     : kind_(kind), dir_(std::move(dir)), cgroup_parent_("/" + dir_.filename().string()) {}
 
+namespace {
+std::mutex g_started_mu;
+std::vector<fs::path>& Started() {
+  static std::vector<fs::path> dirs;
+  return dirs;
+}
+}  // namespace
+
+std::vector<fs::path> EnginesStartedHere() {
+  std::lock_guard lock(g_started_mu);
+  return Started();
+}
+
 std::unique_ptr<Engine> Engine::Start(EngineKind kind, const fs::path& dir) {
   fs::create_directories(dir);
   std::unique_ptr<Engine> e(new Engine(kind, fs::absolute(dir)));
+  {
+    std::lock_guard lock(g_started_mu);
+    Started().push_back(e->dir_);
+  }
   fs::create_directories(e->dir_ / "tmp");
   e->env_["TMPDIR"] = (e->dir_ / "tmp").string();
   if (kind == EngineKind::kPodman) {

@@ -130,6 +130,10 @@ struct EngineResource {
 // crashlab::PrerequisiteMissing when that engine cannot run here.
 std::shared_ptr<EngineResource> MakeEngineResource(const std::string& preference);
 
+// The private dirs of every engine this process started (for leak checks in tests:
+// parallel test processes have engines of their own).
+std::vector<std::filesystem::path> EnginesStartedHere();
+
 // Mount points under `dir` (deepest first), from /proc/self/mountinfo.
 std::vector<std::filesystem::path> MountsUnder(const std::filesystem::path& dir);
 

@@ -58,23 +58,23 @@ inline std::vector<std::string> Descendants() {
   return out;
 }
 
+// Mounts under the dirs of the engines this test process started.
 inline std::vector<std::string> EngineMounts() {
   std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("crashlab-engine-") != std::string::npos) out.push_back(line);
+  for (const auto& d : container::EnginesStartedHere()) {
+    for (const auto& m : container::MountsUnder(d)) out.push_back(m.string());
   }
   return out;
 }
 
-// Cgroups of engines (each engine puts its containers under /crashlab-engine-XXXXXX).
+// Cgroups of the engines this process started (each puts its containers under
+// /<engine dir name> in every hierarchy).
 inline size_t EngineCgroups() {
   size_t n = 0;
   std::error_code ec;
-  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    for (const auto& d : std::filesystem::directory_iterator(h.path(), ec)) {
-      if (d.path().filename().string().rfind("crashlab-engine-", 0) == 0) ++n;
+  for (const auto& d : container::EnginesStartedHere()) {
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+      if (std::filesystem::exists(h.path() / d.filename(), ec)) ++n;
     }
   }
   return n;
@@ -102,7 +102,7 @@ class ContainerCrashTest : public CrashTest {
   void TearDown() override {
     const auto left = LeftoverProcesses();
     EXPECT_TRUE(left.empty()) << "processes left behind: " << ::testing::PrintToString(left);
-    // Another test binary running in parallel may have an engine mounted: only growth counts.
+    // Only this process's engines count: tests running in parallel have their own.
     EXPECT_LE(EngineMounts().size(), mounts_before_) << ::testing::PrintToString(EngineMounts());
     EXPECT_LE(EngineCgroups(), cgroups_before_) << "engine cgroups left behind";
   }
