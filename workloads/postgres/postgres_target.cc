@@ -83,7 +83,8 @@ void PostgresTarget::InitDb() {
   ::chmod(sock_.c_str(), 0700);
   ProcessOptions po;
   po.argv = {(options_.bin_dir / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
-             "postgres", "-E", "UTF8", "--locale=C", "--no-sync"};
+             "postgres", "-E", "UTF8", "--locale=C"};
+  if (!options_.initdb_sync) po.argv.push_back("--no-sync");
   po.log = log_;
   po.user = user_;
   po.unset_env = {"PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGOPTIONS"};
@@ -119,6 +120,7 @@ ProcessOptions PostgresTarget::PostmasterOptions() const {
   }
   po.log = log_;
   po.user = user_;
+  po.env = options_.env;
   po.unset_env = {"PGDATA", "PGHOST", "PGPORT", "PGOPTIONS"};
   return po;
 }
