@@ -883,6 +883,43 @@ void Filesystem::Start() {
   StartSession();
 }
 
+namespace {
+constexpr int kMaxWorkers = 256;
+// Big enough for a max_write request plus its header (libfuse uses 256 pages + 4 KiB).
+constexpr size_t kRequestBufferSize = kMaxWrite + 0x10000;
+}  // namespace
+
+// Starts one more worker unless the pool is stopping or full. Workers read requests
+// from /dev/fuse themselves (not fuse_session_receive_buf, which perror()s on an aborted
+// connection) and hand them to libfuse; a frozen request keeps its worker busy, so a
+// worker that finds no idle peer left starts another before processing.
+void Filesystem::SpawnWorker(Session* s) {
+  std::lock_guard lk(s->workers_mu);
+  if (s->stopping || static_cast<int>(s->workers.size()) >= kMaxWorkers) return;
+  s->workers.emplace_back([this, s] {
+    std::vector<char> buf(kRequestBufferSize);
+    const int fd = fuse_session_fd(s->se);
+    while (!fuse_session_exited(s->se)) {
+      s->idle.fetch_add(1);
+      const ssize_t n = read(fd, buf.data(), buf.size());
+      const int err = errno;
+      s->idle.fetch_sub(1);
+      if (n < 0) {
+        // ENOENT: the request was interrupted before we read it.
+        if (err == EINTR || err == EAGAIN || err == ENOENT) continue;
+        break;  // ENODEV (unmounted) or ECONNABORTED (power cut): the session is over
+      }
+      if (n == 0) break;
+      if (s->idle.load() == 0) SpawnWorker(s);
+      fuse_buf fbuf{};
+      fbuf.mem = buf.data();
+      fbuf.size = static_cast<size_t>(n);
+      fuse_session_process_buf(s->se, &fbuf);
+    }
+    fuse_session_exit(s->se);
+  });
+}
+
 void Filesystem::StartSession() {
   auto s = std::make_unique<Session>(this);
   s->root.fd = open(root_path_.c_str(), O_PATH | O_CLOEXEC);
@@ -904,16 +941,7 @@ void Filesystem::StartSession() {
     throw std::runtime_error("crashfs: cannot mount on " + options_.mountpoint +
                              " (is it an existing directory, and are you root?)");
   }
-  fuse_session* se = s->se;
-  s->loop = std::thread([se] {
-    fuse_loop_config* cfg = fuse_loop_cfg_create();
-    // Frozen requests occupy worker threads until the power cut; leave room for more.
-    fuse_loop_cfg_set_max_threads(cfg, 64);
-    // Enough idle workers that bursts of writeback do not create and destroy threads.
-    fuse_loop_cfg_set_idle_threads(cfg, 16);
-    fuse_session_loop_mt(se, cfg);
-    fuse_loop_cfg_destroy(cfg);
-  });
+  SpawnWorker(s.get());
   session_ = std::move(s);
   // The first request completes the INIT handshake; after it the mount is usable.
   struct stat st;
@@ -932,7 +960,14 @@ void Filesystem::StopSession(bool clean) {
   // dropped and the loop's reads return ENODEV. MNT_DETACH takes the mount out of the
   // namespace even if a (killed) process still holds a file of it.
   if (!clean || umount2(mnt, 0) != 0) umount2(mnt, MNT_FORCE | MNT_DETACH);
-  if (s->loop.joinable()) s->loop.join();
+  // Every worker's read now fails (ENODEV or ECONNABORTED): they all return. Join until
+  // none is left; no new one starts once stopping is set.
+  {
+    std::lock_guard lk(s->workers_mu);
+    s->stopping = true;
+  }
+  for (auto& t : s->workers) t.join();
+  s->workers.clear();
   // The connection is gone, so this only closes the device fd (it checks POLLERR first).
   fuse_session_unmount(s->se);
   fuse_session_destroy(s->se);

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "faults/crashfs/crashfs.h"
 #include "faults/crashfs/model.h"
@@ -50,7 +51,13 @@ struct Session {
   ~Session();
   Filesystem* fs;
   fuse_session* se = nullptr;
-  std::thread loop;
+  // Our own worker pool instead of fuse_session_loop_mt: libfuse's loop pthread_cancels
+  // its workers, and a worker cancelled inside perror() ("reading device" after a power
+  // cut aborts the connection) leaves stderr's lock held forever. Ours never cancel.
+  std::mutex workers_mu;
+  std::vector<std::thread> workers;
+  std::atomic<int> idle{0};
+  bool stopping = false;  // guarded by workers_mu: no new workers
   Inode root;
   std::mutex mu;
   std::unordered_map<FileKey, Inode*, FileKeyHash> inodes;
@@ -122,6 +129,7 @@ class Filesystem {
 
  private:
   void StartSession();
+  void SpawnWorker(Session* s);
   void StopSession(bool clean);
 
   Options options_;
