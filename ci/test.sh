@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Set up everything (apt packages, build), then run the default test set: every CTest
-# test except the ones labelled nightly (long chaos runs) or bench.
+# test except the ones labelled nightly (long chaos runs) or bench; then check that the
+# tests left nothing behind (processes, mounts, work dirs, container engines).
 # Usage: ci/test.sh [extra ctest arguments]      e.g. ci/test.sh -L fast
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/ci/setup.sh" "$here/build"
 cd "$here/build"
-ctest --output-on-failure --no-tests=error -LE 'nightly|bench' --timeout 900 "$@"
+status=0
+ctest --output-on-failure --no-tests=error -LE 'nightly|bench' --timeout 900 "$@" || status=$?
+"$here/ci/leftovers.sh" || status=1
+exit $status
