@@ -100,7 +100,9 @@ class KeyIndex {
       }
       if (block_ids_.size() * kBlockSize > 4 * keys + 16 * kBlockSize) break;  // too sparse
     }
-    dense_ = block_ids_.size() * kBlockSize <= 4 * keys + 16 * kBlockSize;
+    // Dense only where it pays: blocks at least a quarter full, and enough keys that a
+    // block's 1 MiB is worth allocating (small histories hash faster).
+    dense_ = keys >= kBlockSize && block_ids_.size() * kBlockSize <= 4 * keys;
     if (dense_) {
       blocks_ = std::move(blocks);
       states_.resize(block_ids_.size() * kBlockSize);

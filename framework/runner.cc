@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -135,72 +136,91 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
     std::lock_guard lock(mu);
     cv.notify_all();
   });
-  std::vector<std::thread> threads;
   const auto cycle_start = Clock::now();
-  for (int w = 0; w < options_.workers; ++w) {
-    threads.emplace_back([&, w] {
-      Client& client = *clients[w];
-      OpGenerator& gen = *gens[w];
-      while (!stop.load(std::memory_order_relaxed)) {
-        auto op = gen.Next();
-        if (!op) break;
-        const uint64_t idx = history_.Invoke(*op, static_cast<uint16_t>(cycle));
-        Outcome out;
-        try {
-          out = client.Apply(*op);
-        } catch (...) {
-          out = Outcome::kUnknown;  // a client exception is "not sure" (Jepsen's :info)
-        }
-        history_.Complete(idx, out);
-        if (out == Outcome::kOk && acked.fetch_add(1) + 1 == want) {
-          trigger_ns.store(history_.Now());
-          fault_.AtTrigger(target_);
-          std::lock_guard lock(mu);
-          cv.notify_all();
-        }
-        if (out == Outcome::kUnknown) {
-          // The store may be down: do not spin on a dead connection.
-          std::this_thread::sleep_for(Millis(1));
-        }
+  const auto work = [&](int w) {
+    Client& client = *clients[w];
+    OpGenerator& gen = *gens[w];
+    while (!stop.load(std::memory_order_relaxed)) {
+      auto op = gen.Next();
+      if (!op) break;
+      const uint64_t idx = history_.Invoke(*op, static_cast<uint16_t>(cycle));
+      Outcome out;
+      try {
+        out = client.Apply(*op);
+      } catch (...) {
+        out = Outcome::kUnknown;  // a client exception is "not sure" (Jepsen's :info)
       }
-    });
-  }
-
-  // Wait for the trigger.
-  const auto timeout = std::chrono::duration<double>(options_.cycle_timeout_s);
-  {
-    std::unique_lock lock(mu);
-    while (!supervisor::Interrupted()) {
-      if (self_fired.load()) break;
-      if (rec.trigger.kind == Trigger::Kind::kAfterOps) {
-        if (acked.load() >= want) break;
-      } else if (MsSince(cycle_start) >= static_cast<double>(rec.trigger.after_ms)) {
-        break;
+      history_.Complete(idx, out);
+      if (out == Outcome::kOk && acked.fetch_add(1) + 1 == want) {
+        trigger_ns.store(history_.Now());
+        fault_.AtTrigger(target_);
+        std::lock_guard lock(mu);
+        cv.notify_all();
       }
-      if (Clock::now() - cycle_start > timeout) {
-        rec.trigger_timed_out = true;
-        break;
-      }
-      cv.wait_for(lock, Millis(rec.trigger.kind == Trigger::Kind::kAfterOps ? 20 : 1));
-      if (options_.progress) {
-        std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle, options_.cycles,
-                     static_cast<unsigned long long>(history_.ok()),
-                     static_cast<unsigned long long>(history_.unknown()));
+      if (out == Outcome::kUnknown && !stop.load(std::memory_order_relaxed)) {
+        // The store may be down: do not spin on a dead connection.
+        std::this_thread::sleep_for(Millis(1));
       }
     }
-  }
-  const auto fault_time = Clock::now();
-  // The fault's instant: the trigger's acknowledgement when op-based (AtTrigger ran
-  // then), else now.
-  const int64_t instant_ns = std::min(history_.Now(), trigger_ns.load());
-  rec.acked_at_fault = acked.load();
-  rec.fault_at_ms = MsSince(cycle_start);
-  bool interrupted = supervisor::Interrupted();
-  if (!interrupted) rec.event = fault_.Inject(target_, fault_rng);
-  stop.store(true);
-  fault_.Heal(target_);
+  };
+
+  // The monitor waits for the trigger, fires the fault, stops the workers and heals.
+  // Worker 0 runs on this (the runner's) thread: a request/reply round trip to a store
+  // process is up to 50% slower from a freshly created thread on this kind of VM
+  // (tests/bench/sqlite_cycle_bench), and the runner's thread is otherwise idle.
+  Clock::time_point fault_time;
+  int64_t instant_ns = 0;
+  bool interrupted = false;
+  std::exception_ptr monitor_error;
+  std::thread monitor([&] {
+    try {
+      const auto timeout = std::chrono::duration<double>(options_.cycle_timeout_s);
+      {
+        std::unique_lock lock(mu);
+        while (!supervisor::Interrupted()) {
+          if (self_fired.load()) break;
+          if (rec.trigger.kind == Trigger::Kind::kAfterOps) {
+            if (acked.load() >= want) break;
+          } else if (MsSince(cycle_start) >= static_cast<double>(rec.trigger.after_ms)) {
+            break;
+          }
+          if (Clock::now() - cycle_start > timeout) {
+            rec.trigger_timed_out = true;
+            break;
+          }
+          cv.wait_for(lock, Millis(rec.trigger.kind == Trigger::Kind::kAfterOps ? 20 : 1));
+          if (options_.progress) {
+            std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle, options_.cycles,
+                         static_cast<unsigned long long>(history_.ok()),
+                         static_cast<unsigned long long>(history_.unknown()));
+          }
+        }
+      }
+      fault_time = Clock::now();
+      // The fault's instant: the trigger's acknowledgement when op-based (AtTrigger ran
+      // then), else now.
+      instant_ns = std::min(history_.Now(), trigger_ns.load());
+      rec.acked_at_fault = acked.load();
+      rec.fault_at_ms = MsSince(cycle_start);
+      interrupted = supervisor::Interrupted();
+      if (!interrupted) rec.event = fault_.Inject(target_, fault_rng);
+    } catch (...) {
+      monitor_error = std::current_exception();
+    }
+    stop.store(true);
+    try {
+      fault_.Heal(target_);
+    } catch (...) {
+      if (!monitor_error) monitor_error = std::current_exception();
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int w = 1; w < options_.workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  monitor.join();
   for (auto& t : threads) t.join();
   clients.clear();
+  if (monitor_error) std::rethrow_exception(monitor_error);
   if (interrupted) throw Interrupted();
 
   rec.demoted = fault_.CutsPower() ? history_.DemoteAfter(instant_ns) : history_.DemoteAfter(INT64_MAX);
