@@ -8,49 +8,34 @@
 namespace crashlab {
 namespace {
 
-struct PostgresKillLongCase {
-  std::string name;
-  std::map<std::string, std::string> set;
-  int workers;
-  uint32_t cycles;
-};
-// What ctest and gtest print for a case: its name, not its bytes.
-void PrintTo(const PostgresKillLongCase& c, std::ostream* os) { *os << c.name; }
+using testing::ScenarioCase;
 
-class PostgresKillLong : public testing::CrashTest,
-                         public ::testing::WithParamInterface<PostgresKillLongCase> {};
+class PostgresKillLong : public testing::ScenarioTest {};
 
 TEST_P(PostgresKillLong, AckedTransactionsSurvive) {
   CRASHLAB_SKIP_IF_MISSING("postgres-kill");
-  ScenarioRequest req;
-  req.scenario = "postgres-kill";
-  req.seed = Seed(20240);
-  req.cycles = GetParam().cycles;
-  req.workers = GetParam().workers;
-  req.set = GetParam().set;
-  const RunReport r = RunScenario(req);
+  const RunReport r = RunCase("postgres-kill", 20240);
   ExpectValid(r);
-  EXPECT_EQ(r.cycles, GetParam().cycles);
   EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Nightly, PostgresKillLong,
     ::testing::Values(
-        PostgresKillLongCase{"Ledger", {{"schedule", "ops:100-3000"}}, 8, 100},
-        PostgresKillLongCase{"LedgerCheckpointBeforeKill",
+        ScenarioCase{"Ledger", {{"schedule", "ops:100-3000"}}, 8, 100},
+        ScenarioCase{"LedgerCheckpointBeforeKill",
                              {{"checkpoint_before_kill", "true"}, {"schedule", "ops:100-3000"}}, 8, 50},
-        PostgresKillLongCase{"LedgerTimeTriggered", {{"schedule", "time:50-1500"}}, 8, 100},
-        PostgresKillLongCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 8, 100},
-        PostgresKillLongCase{"BankKillWholeCluster", {{"workload", "bank"}, {"kill", "cluster"}}, 8, 100},
-        PostgresKillLongCase{"CriticalKillWholeCluster", {{"workload", "critical"}, {"kill", "cluster"}}, 10, 100},
-        PostgresKillLongCase{"LedgerNoFullPageWrites", {{"full_page_writes", "false"}}, 4, 50},
-        PostgresKillLongCase{"LedgerOpenDatasync", {{"wal_sync_method", "open_datasync"}}, 4, 50},
-        PostgresKillLongCase{"LedgerSmallSharedBuffers", {{"shared_buffers", "16MB"}}, 8, 50},
-        PostgresKillLongCase{"BankManyAccounts", {{"workload", "bank"}, {"accounts", "64"}}, 8, 100},
-        PostgresKillLongCase{"BankHotAccounts", {{"workload", "bank"}, {"accounts", "2"}}, 8, 50},
-        PostgresKillLongCase{"Critical", {{"workload", "critical"}, {"schedule", "ops:100-2000"}}, 10, 100}),
-    [](const auto& info) { return info.param.name; });
+        ScenarioCase{"LedgerTimeTriggered", {{"schedule", "time:50-1500"}}, 8, 100},
+        ScenarioCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 8, 100},
+        ScenarioCase{"BankKillWholeCluster", {{"workload", "bank"}, {"kill", "cluster"}}, 8, 100},
+        ScenarioCase{"CriticalKillWholeCluster", {{"workload", "critical"}, {"kill", "cluster"}}, 10, 100},
+        ScenarioCase{"LedgerNoFullPageWrites", {{"full_page_writes", "false"}}, 4, 50},
+        ScenarioCase{"LedgerOpenDatasync", {{"wal_sync_method", "open_datasync"}}, 4, 50},
+        ScenarioCase{"LedgerSmallSharedBuffers", {{"shared_buffers", "16MB"}}, 8, 50},
+        ScenarioCase{"BankManyAccounts", {{"workload", "bank"}, {"accounts", "64"}}, 8, 100},
+        ScenarioCase{"BankHotAccounts", {{"workload", "bank"}, {"accounts", "2"}}, 8, 50},
+        ScenarioCase{"Critical", {{"workload", "critical"}, {"schedule", "ops:100-2000"}}, 10, 100}),
+    testing::CaseName);
 
 }  // namespace
 }  // namespace crashlab

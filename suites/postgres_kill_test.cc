@@ -8,29 +8,14 @@
 namespace crashlab {
 namespace {
 
-struct PostgresKillCase {
-  std::string name;
-  std::map<std::string, std::string> set;
-  int workers;
-  uint32_t cycles;
-};
-// What ctest and gtest print for a case: its name, not its bytes.
-void PrintTo(const PostgresKillCase& c, std::ostream* os) { *os << c.name; }
+using testing::ScenarioCase;
 
-class PostgresKill : public testing::CrashTest,
-                     public ::testing::WithParamInterface<PostgresKillCase> {};
+class PostgresKill : public testing::ScenarioTest {};
 
 TEST_P(PostgresKill, AckedTransactionsSurvive) {
   CRASHLAB_SKIP_IF_MISSING("postgres-kill");
-  ScenarioRequest req;
-  req.scenario = "postgres-kill";
-  req.seed = Seed(3);
-  req.cycles = GetParam().cycles;
-  req.workers = GetParam().workers;
-  req.set = GetParam().set;
-  const RunReport r = RunScenario(req);
+  const RunReport r = RunCase("postgres-kill", 3);
   ExpectValid(r);
-  EXPECT_EQ(r.cycles, GetParam().cycles);
   EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
   EXPECT_GT(r.ok, 0u);
   for (const auto& c : r.cycle_records) {
@@ -49,19 +34,19 @@ TEST_P(PostgresKill, AckedTransactionsSurvive) {
 INSTANTIATE_TEST_SUITE_P(
     Fast, PostgresKill,
     ::testing::Values(
-        PostgresKillCase{"LedgerDefaults", {}, 4, 5},
+        ScenarioCase{"LedgerDefaults", {}, 4, 5},
         // Seed 004: "force checkpoint", then SIGKILL.
-        PostgresKillCase{"LedgerCheckpointBeforeKill", {{"checkpoint_before_kill", "true"}}, 4, 4},
-        PostgresKillCase{"BankTransfers", {{"workload", "bank"}}, 4, 5},
+        ScenarioCase{"LedgerCheckpointBeforeKill", {{"checkpoint_before_kill", "true"}}, 4, 4},
+        ScenarioCase{"BankTransfers", {{"workload", "bank"}}, 4, 5},
         // Seed 002: create/update/read/delete over related tables, 10 connections.
-        PostgresKillCase{"CriticalOps10Connections",
+        ScenarioCase{"CriticalOps10Connections",
                          {{"workload", "critical"}, {"schedule", "ops:100-400"}}, 10, 4},
         // Every process of the cluster killed at once: backends die mid-commit.
-        PostgresKillCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 4, 4},
+        ScenarioCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 4, 4},
         // fsync=off survives a process kill (the kernel keeps the page cache; a power cut
         // is what loses it).
-        PostgresKillCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
-    [](const auto& info) { return info.param.name; });
+        ScenarioCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
+    testing::CaseName);
 
 class PostgresKillFindsLoss : public testing::CrashTest {};
 

@@ -16,17 +16,18 @@
 #include <thread>
 
 #include "faults/fiu/fiu.h"
-#include "faults/fiu/testing/child.h"
-#include "faults/fiu/testing/temp_dir.h"
+// The process and temp-dir helpers are syncfault's (one copy for both fault folders).
+#include "faults/syncfault/testing/child.h"
+#include "faults/syncfault/testing/temp_dir.h"
 
 namespace crashlab::fiu {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Child;
-using testing::ChildOptions;
-using testing::CurrentEnv;
-using testing::TempDir;
+using syncfault::testing::Child;
+using syncfault::testing::ChildOptions;
+using syncfault::testing::CurrentEnv;
+using syncfault::testing::TempDir;
 
 bool InPath(const std::string& name) {
   const char* path = std::getenv("PATH");

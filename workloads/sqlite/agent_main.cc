@@ -25,41 +25,13 @@ using crashlab::Op;
 using crashlab::OpKind;
 using crashlab::Outcome;
 namespace proto = crashlab::sqlite;
+using crashlab::sqlite::ReadFull;
+using crashlab::sqlite::WriteFull;
 
 namespace {
 
 sqlite3* db = nullptr;
 volatile std::sig_atomic_t g_terminate = 0;  // --listen: SIGTERM seen
-
-bool ReadFull(int fd, void* buf, size_t n) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    if (g_terminate) return false;
-    const ssize_t r = ::read(fd, p, n);
-    if (r == 0) return false;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-bool WriteFull(int fd, const void* buf, size_t n) {
-  auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    const ssize_t r = ::write(fd, p, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 // --listen: a unix socket server multiplexing its connections with poll.
 class SocketServer {

@@ -38,20 +38,6 @@ struct SqliteTarget::Agent {
 
 namespace {
 
-bool WriteFull(int fd, const void* buf, size_t n) {
-  auto* p = static_cast<const char*>(buf);
-  while (n > 0) {
-    const ssize_t r = ::write(fd, p, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
 // Reads one byte, waiting at most timeout_ms (-1: forever). Returns -1 on EOF/error,
 // -2 on timeout.
 int ReadByte(int fd, int timeout_ms) {
