@@ -10,37 +10,11 @@ namespace crashlab {
 namespace {
 
 using testing::Case;
+using testing::StoreCase;
 
-struct StoreCase {
-  std::string name;
-  std::string scenario;
-  std::string engine;
-  std::map<std::string, std::string> set;
-  uint32_t cycles = 5;
-};
-void PrintTo(const StoreCase& c, std::ostream* os) { *os << c.name; }
+class ContainerStores : public testing::ContainerStoreTest {};
 
-class ContainerStores : public testing::ContainerCrashTest,
-                        public ::testing::WithParamInterface<StoreCase> {};
-
-TEST_P(ContainerStores, AckedWritesSurvive) {
-  const StoreCase& c = GetParam();
-  CRASHLAB_SKIP_IF_MISSING(c.scenario);
-  SkipUnless(c.engine);
-  auto set = c.set;
-  set["engine"] = c.engine;
-  ScenarioRequest req;
-  req.scenario = c.scenario;
-  req.seed = Seed(11);
-  req.cycles = c.cycles;
-  req.set = set;
-  const RunReport r = RunScenario(req);
-  RecordFigures(r);
-  ExpectValid(r);
-  EXPECT_EQ(r.cycles, c.cycles);
-  EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
-  ExpectOwnershipKept(r);
-}
+TEST_P(ContainerStores, AckedWritesSurvive) { ExpectAckedWritesSurvive(); }
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, ContainerStores,

@@ -170,4 +170,40 @@ struct Case {
 };
 inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// A containerized store scenario (postgres-/redis-container-restart) on one engine.
+struct StoreCase {
+  std::string name;
+  std::string scenario;
+  std::string engine;
+  std::map<std::string, std::string> set;
+  uint32_t cycles = 5;
+};
+inline void PrintTo(const StoreCase& c, std::ostream* os) { *os << c.name; }
+
+// The contract of the store suites (fast and nightly): every cycle valid, nothing lost,
+// the data dir's owner and mode kept.
+class ContainerStoreTest : public ContainerCrashTest,
+                           public ::testing::WithParamInterface<StoreCase> {
+ protected:
+  void ExpectAckedWritesSurvive() {
+    const StoreCase& c = GetParam();
+    CRASHLAB_SKIP_IF_MISSING(c.scenario);
+    SkipUnless(c.engine);
+    if (IsSkipped()) return;
+    auto set = c.set;
+    set["engine"] = c.engine;
+    ScenarioRequest req;
+    req.scenario = c.scenario;
+    req.seed = Seed(11);
+    req.cycles = c.cycles;
+    req.set = set;
+    const RunReport r = RunScenario(req);
+    RecordFigures(r);
+    ExpectValid(r);
+    EXPECT_EQ(r.cycles, c.cycles);
+    EXPECT_EQ(r.anomaly_counts.at("lost"), 0u);
+    ExpectOwnershipKept(r);
+  }
+};
+
 }  // namespace crashlab::testing
