@@ -8,6 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/ci/setup.sh" "$here/build"
 cd "$here/build"
 status=0
+marker="$here/build/.test-start"
+touch "$marker"
 ctest --output-on-failure --no-tests=error -LE 'nightly|bench' --timeout 900 "$@" || status=$?
-"$here/ci/leftovers.sh" || status=1
+"$here/ci/leftovers.sh" --since "$marker" || status=1
 exit $status
