@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -119,6 +120,94 @@ std::string ReportJunit(const RunReport& r) {
   return x.str();
 }
 
+std::string ReportHtml(const RunReport& r) {
+  std::ostringstream h;
+  h << std::fixed << std::setprecision(1);
+  const bool valid = r.verdict == Validity::kValid;
+  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>crashlab: " << XmlEscape(r.scenario)
+    << " seed " << r.seed << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
+       "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
+       ".valid{color:#080}.invalid{color:#c00}.unknown{color:#c80}code{background:#f4f4f4}</style>"
+       "</head><body>\n";
+  h << "<h1>" << XmlEscape(r.scenario) << " <span class=\"" << ToString(r.verdict) << "\">"
+    << (valid ? "VALID" : r.verdict == Validity::kInvalid ? "INVALID" : "UNKNOWN") << "</span></h1>\n";
+  h << "<p>" << XmlEscape(r.description) << "</p>\n<table>";
+  const auto row = [&](const std::string& k, const std::string& v) {
+    h << "<tr><th>" << XmlEscape(k) << "</th><td>" << XmlEscape(v) << "</td></tr>";
+  };
+  row("seed", std::to_string(r.seed));
+  row("cycles", std::to_string(r.cycles) + " of " + std::to_string(r.cycles_requested));
+  row("ops ok / fail / unknown", std::to_string(r.ok) + " / " + std::to_string(r.fail) + " / " +
+                                     std::to_string(r.unknown));
+  std::string an;
+  for (const auto& [k, n] : r.anomaly_counts) an += k + " " + std::to_string(n) + "  ";
+  row("anomalies", an);
+  std::ostringstream rec;
+  rec << std::fixed << std::setprecision(1) << r.recovery_p50_ms << " / " << r.recovery_max_ms << " ms";
+  row("recovery p50 / max", rec.str());
+  row("replay", r.replay);
+  h << "</table>\n";
+
+  // Throughput plot: acknowledged ops/s per bucket, fault windows shaded.
+  const double W = 960, H = 260, L = 50, B = 30, T = 10;
+  double span = 1;
+  double ymax = 1;
+  const double bucket_s = r.timeline_bucket_ms > 0 ? r.timeline_bucket_ms / 1000.0 : 1;
+  for (const auto& p : r.timeline) {
+    span = std::max(span, p.t_ms + r.timeline_bucket_ms);
+    ymax = std::max(ymax, (p.ok + p.unknown + p.fail) / bucket_s);
+  }
+  const auto X = [&](double t_ms) { return L + (W - L - 10) * t_ms / span; };
+  const auto Y = [&](double v) { return T + (H - T - B) * (1 - v / ymax); };
+  h << "<h2>Throughput and faults</h2><svg width=\"" << W << "\" height=\"" << H
+    << "\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">\n";
+  for (const auto& c : r.cycle_records) {
+    const double end = c.ready_ms >= 0 ? c.ready_ms : c.fault_ms + r.timeline_bucket_ms;
+    h << "<rect x=\"" << X(c.fault_ms) << "\" y=\"" << T << "\" width=\""
+      << std::max(1.0, X(end) - X(c.fault_ms)) << "\" height=\"" << H - T - B
+      << "\" fill=\"" << (c.validity == Validity::kValid ? "#f99" : "#c00")
+      << "\" fill-opacity=\"0.35\"><title>cycle " << c.cycle << ": " << XmlEscape(c.event.fault) << ", "
+      << c.recovery_ms << " ms to ready</title></rect>\n";
+  }
+  const auto line = [&](const char* color, auto value) {
+    h << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.2\" points=\"";
+    for (const auto& p : r.timeline) h << X(p.t_ms + r.timeline_bucket_ms / 2) << "," << Y(value(p) / bucket_s) << " ";
+    h << "\"/>\n";
+  };
+  line("#080", [](const RunReport::TimelinePoint& p) { return static_cast<double>(p.ok); });
+  line("#e80", [](const RunReport::TimelinePoint& p) { return static_cast<double>(p.unknown); });
+  line("#c00", [](const RunReport::TimelinePoint& p) { return static_cast<double>(p.fail); });
+  h << "<line x1=\"" << L << "\" y1=\"" << H - B << "\" x2=\"" << W - 10 << "\" y2=\"" << H - B
+    << "\" stroke=\"#000\"/><line x1=\"" << L << "\" y1=\"" << T << "\" x2=\"" << L << "\" y2=\""
+    << H - B << "\" stroke=\"#000\"/>\n";
+  h << "<text x=\"" << L << "\" y=\"" << H - 10 << "\">0 s</text><text x=\"" << W - 60 << "\" y=\""
+    << H - 10 << "\">" << span / 1000.0 << " s</text><text x=\"2\" y=\"" << T + 10 << "\">"
+    << static_cast<long long>(ymax) << "/s</text>\n";
+  h << "</svg><p>green: acknowledged ops/s; orange: unknown; red line: failed; shaded: from each "
+       "fault to the store ready again (dark: a cycle with anomalies).</p>\n";
+
+  if (!r.anomalies.empty()) {
+    h << "<h2>Anomalies</h2><ul>";
+    for (size_t i = 0; i < r.anomalies.size() && i < 200; ++i) {
+      h << "<li><b>" << XmlEscape(r.anomalies[i].kind) << "</b> " << XmlEscape(r.anomalies[i].detail) << "</li>";
+    }
+    h << "</ul>\n";
+  }
+  if (!r.store_log.empty()) h << "<h2>Store log excerpt</h2><pre>" << XmlEscape(r.store_log) << "</pre>\n";
+  h << "<h2>Cycles</h2><table><tr><th>cycle</th><th>fault</th><th>trigger</th><th>acked</th>"
+       "<th>ok</th><th>unknown</th><th>recovery ms</th><th>verdict</th></tr>";
+  for (const auto& c : r.cycle_records) {
+    h << "<tr><td>" << c.cycle << "</td><td>" << XmlEscape(c.event.fault + " " + c.event.detail) << "</td><td>"
+      << XmlEscape(c.trigger.Describe()) << "</td><td>" << c.acked_at_fault << "</td><td>" << c.ok
+      << "</td><td>" << c.unknown << "</td><td>" << c.recovery_ms << "</td><td class=\""
+      << ToString(c.validity) << "\">" << ToString(c.validity) << "</td></tr>";
+  }
+  h << "</table>\n<h2>Configuration</h2><table>";
+  for (const auto& [k, v] : r.config) row(k, v);
+  h << "</table></body></html>\n";
+  return h.str();
+}
+
 void EnsureWritableDir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -131,7 +220,8 @@ void EnsureWritableDir(const std::filesystem::path& dir) {
 void WriteReports(const RunReport& r, const std::filesystem::path& dir) {
   EnsureWritableDir(dir);
   for (const auto& [name, text] : {std::pair{"report.json", ReportJson(r)},
-                                   std::pair{"junit.xml", ReportJunit(r)}}) {
+                                   std::pair{"junit.xml", ReportJunit(r)},
+                                   std::pair{"report.html", ReportHtml(r)}}) {
     std::ofstream out(dir / name);
     out << text;
     if (!out) throw std::runtime_error("cannot write " + (dir / name).string());

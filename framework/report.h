@@ -11,7 +11,10 @@ namespace crashlab {
 
 std::string ReportJson(const RunReport& report);
 std::string ReportJunit(const RunReport& report);
-// Writes report.json and junit.xml into `dir` (created if needed). Throws
+// A self-contained page: verdict, anomalies, per-cycle table and a throughput plot with
+// every fault window (fault instant to ready again) shaded, as Jepsen's reports do.
+std::string ReportHtml(const RunReport& report);
+// Writes report.json, junit.xml and report.html into `dir` (created if needed). Throws
 // std::runtime_error if the directory is not writable.
 void WriteReports(const RunReport& report, const std::filesystem::path& dir);
 // The human verdict table.

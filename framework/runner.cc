@@ -101,6 +101,22 @@ RunReport CrashCycleRunner::Run() {
   report.recovery_max_ms = rec.empty() ? 0 : *std::max_element(rec.begin(), rec.end());
   report.latency_p50_us = Percentile(lat, 50);
   report.latency_p99_us = Percentile(lat, 99);
+  // Timeline: completions per bucket, at most ~400 buckets over the run.
+  const double span_ms = history_.Now() / 1e6;
+  report.timeline_bucket_ms = std::max(10.0, span_ms / 400.0);
+  report.timeline.resize(static_cast<size_t>(span_ms / report.timeline_bucket_ms) + 1);
+  for (size_t b = 0; b < report.timeline.size(); ++b) {
+    report.timeline[b].t_ms = static_cast<double>(b) * report.timeline_bucket_ms;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    const Entry& e = history_[i];
+    const size_t b = std::min(report.timeline.size() - 1,
+                              static_cast<size_t>(e.complete_ns / 1e6 / report.timeline_bucket_ms));
+    auto& p = report.timeline[b];
+    if (e.outcome == Outcome::kOk) ++p.ok;
+    else if (e.outcome == Outcome::kFail) ++p.fail;
+    else ++p.unknown;
+  }
   for (const auto& kind : {anomaly::kLost, anomaly::kPhantom, anomaly::kInvariant,
                            anomaly::kIntegrity, anomaly::kUnrecoverable}) {
     report.anomaly_counts.emplace(kind, 0);
@@ -137,6 +153,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
     cv.notify_all();
   });
   const auto cycle_start = Clock::now();
+  rec.start_ms = history_.Now() / 1e6;
   const auto work = [&](int w) {
     Client& client = *clients[w];
     OpGenerator& gen = *gens[w];
@@ -202,6 +219,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
       instant_ns = std::min(history_.Now(), trigger_ns.load());
       rec.acked_at_fault = acked.load();
       rec.fault_at_ms = MsSince(cycle_start);
+      rec.fault_ms = instant_ns / 1e6;
       interrupted = supervisor::Interrupted();
       if (!interrupted) rec.event = fault_.Inject(target_, fault_rng);
     } catch (...) {
@@ -231,6 +249,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
     try {
       target_.Recover();
       rec.recovery_ms = std::chrono::duration<double, std::milli>(Clock::now() - fault_time).count();
+      rec.ready_ms = history_.Now() / 1e6;
     } catch (const Unrecoverable& e) {
       recovered = false;
       result.Add({anomaly::kUnrecoverable, std::string(e.what()) + "\n" + e.log, std::nullopt});

@@ -39,6 +39,9 @@ struct CycleRecord {
   FaultEvent event;
   double recovery_ms = -1;         // from the fault to ready again (-1: not recovered)
   double cycle_ms = 0;
+  // On the history's clock (ms since the run started): load began, the fault's instant,
+  // the store ready again (-1 if it never was). For timelines.
+  double start_ms = 0, fault_ms = 0, ready_ms = -1;
   uint64_t ok = 0, fail = 0, unknown = 0, demoted = 0;
   Validity validity = Validity::kValid;
   std::map<std::string, uint64_t> anomalies;
@@ -63,6 +66,13 @@ struct RunReport {
   double ops_per_s = 0;
   double recovery_p50_ms = 0, recovery_max_ms = 0;
   double latency_p50_us = 0, latency_p99_us = 0;   // ok ops
+  // Completions per time bucket over the whole run (for the HTML report's plot).
+  struct TimelinePoint {
+    double t_ms = 0;
+    uint32_t ok = 0, fail = 0, unknown = 0;
+  };
+  std::vector<TimelinePoint> timeline;
+  double timeline_bucket_ms = 0;
   std::string replay;                              // the command that replays this run
   std::string interrupted;                         // non-empty if the run was interrupted
   std::string store_log;                           // log excerpt on unrecoverable/invalid

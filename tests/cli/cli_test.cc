@@ -127,6 +127,13 @@ TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
     EXPECT_EQ(s.size(), 50u);
     schedules.push_back(s);
     EXPECT_TRUE(std::filesystem::exists(report / "junit.xml"));
+    {
+      std::ifstream html(report / "report.html");
+      std::stringstream page;
+      page << html.rdbuf();
+      EXPECT_NE(page.str().find("<svg"), std::string::npos) << "report.html has no plot";
+      EXPECT_NE(page.str().find("cycle 50: sigkill"), std::string::npos) << "no fault window for cycle 50";
+    }
     EXPECT_TRUE(std::filesystem::exists(report / "history.jsonl"));
   }
   EXPECT_EQ(schedules[0], schedules[1]);
