@@ -5,8 +5,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "framework/fault.h"
+#include "framework/scenario.h"
 
 namespace crashlab::container {
 
@@ -40,5 +42,12 @@ struct ContainerFaultOptions {
 //   restart_count_before / _after (policy), error (if the container did not come back;
 //   Target::Recover then reports it as unrecoverable)
 std::unique_ptr<Fault> MakeContainerFault(ContainerFaultOptions options);
+
+// The knobs every containerized scenario takes: engine, mount (one of `mounts`), fault
+// (default `fault`), policy and hold_ms, as MakeContainerFault and ContainerTarget read them.
+std::vector<Knob> ContainerFaultKnobs(std::vector<std::string> mounts,
+                                      const std::string& fault = "kill");
+// Why no container engine can run here ("" if one can).
+std::string MissingContainerEngine();
 
 }  // namespace crashlab::container

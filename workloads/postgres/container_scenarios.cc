@@ -74,9 +74,7 @@ class PostgresContainerStore : public ContainerStore {
 
 std::string MissingPostgresContainer() {
   if (auto m = postgres::MissingPostgres(); !m.empty()) return m;
-  std::string why;
-  if (!ChooseEngine("auto", &why)) return why;
-  return "";
+  return MissingContainerEngine();
 }
 
 }  // namespace
@@ -87,21 +85,16 @@ CRASHLAB_SCENARIO(postgres_container_restart) {
   s.description =
       "seed 001: PostgreSQL 15 in a container of a private podman/docker engine, data on a bind "
       "mount or a named volume; kill/stop/restart/pause/restart-policy/recreate cycles";
-  s.knobs = {
-      Knob::Choice("engine", "auto", {"auto", "podman", "docker"}, "container engine"),
-      Knob::Choice("mount", "bind", {"bind", "volume"},
-                   "data on a bind-mounted host dir or a named volume"),
-      Knob::Choice("fault", "kill", {"kill", "stop", "restart", "pause", "policy", "recreate"},
-                   "what happens to the container (see sqlite-container-restart)"),
-      Knob::Choice("policy", "on-failure", {"on-failure", "always"},
-                   "restart policy for fault=policy"),
-      Knob::Int("hold_ms", 1500, "fault=pause: how long the container stays frozen", 0, 600000),
-      Knob::Choice("workload", "ledger", {"ledger", "bank", "critical"}, "see postgres-kill"),
-      Knob::Bool("fsync", true, "PostgreSQL fsync"),
-      Knob::Choice("synchronous_commit", "on", {"on", "off", "local"},
-                   "PostgreSQL synchronous_commit"),
-      Knob::Bool("amcheck", true, "run amcheck after each recovery"),
-  };
+  s.knobs = ContainerFaultKnobs({"bind", "volume"});
+  s.knobs.insert(
+      s.knobs.end(),
+      {
+          Knob::Choice("workload", "ledger", {"ledger", "bank", "critical"}, "see postgres-kill"),
+          Knob::Bool("fsync", true, "PostgreSQL fsync"),
+          Knob::Choice("synchronous_commit", "on", {"on", "off", "local"},
+                       "PostgreSQL synchronous_commit"),
+          Knob::Bool("amcheck", true, "run amcheck after each recovery"),
+      });
   s.default_cycles = 5;
   s.default_workers = 4;
   s.default_schedule = "ops:100-400";

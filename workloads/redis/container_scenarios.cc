@@ -97,9 +97,7 @@ class RedisContainerStore : public ContainerStore {
 
 std::string MissingRedisContainer() {
   if (auto m = redis::MissingRedisServer(); !m.empty()) return m;
-  std::string why;
-  if (!ChooseEngine("auto", &why)) return why;
-  return "";
+  return MissingContainerEngine();
 }
 
 }  // namespace
@@ -110,20 +108,17 @@ CRASHLAB_SCENARIO(redis_container_restart) {
   s.description =
       "seed 001: Redis (AOF) in a container of a private podman/docker engine, data on a bind "
       "mount, a named volume or only in the container's layer; container fault cycles";
-  s.knobs = {
-      Knob::Choice("engine", "auto", {"auto", "podman", "docker"}, "container engine"),
-      Knob::Choice("mount", "bind", {"bind", "volume", "none"}, "where /data lives"),
-      Knob::Choice("fault", "kill", {"kill", "stop", "restart", "pause", "policy", "recreate"},
-                   "what happens to the container (see sqlite-container-restart)"),
-      Knob::Choice("policy", "on-failure", {"on-failure", "always"},
-                   "restart policy for fault=policy"),
-      Knob::Int("hold_ms", 1500, "fault=pause: how long the container stays frozen", 0, 600000),
-      Knob::Int("op_timeout_ms", 1000, "client command timeout (a frozen server -> unknown)", 10,
-                600000),
-      Knob::Choice("appendfsync", "always", {"always", "everysec", "no"},
-                   "AOF fsync policy (under a container kill even `no` keeps acknowledged writes: "
-                   "they reached the kernel)"),
-  };
+  s.knobs = ContainerFaultKnobs({"bind", "volume", "none"});
+  s.knobs.insert(
+      s.knobs.end(),
+      {
+          Knob::Int("op_timeout_ms", 1000, "client command timeout (a frozen server -> unknown)",
+                    10, 600000),
+          Knob::Choice(
+              "appendfsync", "always", {"always", "everysec", "no"},
+              "AOF fsync policy (under a container kill even `no` keeps acknowledged writes: "
+              "they reached the kernel)"),
+      });
   s.default_cycles = 5;
   s.default_workers = 2;
   s.default_schedule = "ops:100-400";

@@ -168,38 +168,27 @@ class SqliteContainerStore : public ContainerStore {
 };
 
 std::vector<Knob> ContainerKnobs(const std::string& fault, const std::string& scope) {
-  return {
-      Knob::Choice("engine", "auto", {"auto", "podman", "docker"},
-                   "container engine (auto: podman if usable, else docker); started privately"),
-      Knob::Choice(
-          "mount", "bind", {"bind", "volume", "none"},
-          "data on a bind-mounted host dir, a named volume, or only in the container's layer"),
-      Knob::Choice(
-          "fault", fault, {"kill", "stop", "restart", "pause", "policy", "recreate"},
-          "kill: engine kill + start; stop: stop -t 0 + start; restart: graceful restart; "
-          "pause: freeze then unpause; policy: crash the main process, --restart brings it "
-          "back; recreate: rm + run (only mounted data survives)"),
-      Knob::Choice("policy", "on-failure", {"on-failure", "always"},
-                   "restart policy for fault=policy"),
-      Knob::Choice("scope", scope, {"all", "one", "some"},
-                   "which containers a cycle hits (seeded)"),
-      Knob::Int("hold_ms", 1500, "fault=pause: how long the containers stay frozen", 0, 600000),
-      Knob::Int("op_timeout_ms", 1000, "client timeout per op (a frozen store -> unknown)", 10,
-                600000),
-      Knob::Choice("journal_mode", "wal", {"wal", "delete", "truncate", "persist"},
-                   "SQLite journal mode"),
-      Knob::Choice("synchronous", "full", {"off", "normal", "full", "extra"}, "SQLite synchronous"),
-      Knob::Choice("workload", "ledger", {"ledger", "bank", "kv"},
-                   "ledger, bank transfers or key-value"),
-  };
+  std::vector<Knob> k = ContainerFaultKnobs({"bind", "volume", "none"}, fault);
+  k.insert(k.end(),
+           {
+               Knob::Choice("scope", scope, {"all", "one", "some"},
+                            "which containers a cycle hits (seeded)"),
+               Knob::Int("op_timeout_ms", 1000, "client timeout per op (a frozen store -> unknown)",
+                         10, 600000),
+               Knob::Choice("journal_mode", "wal", {"wal", "delete", "truncate", "persist"},
+                            "SQLite journal mode"),
+               Knob::Choice("synchronous", "full", {"off", "normal", "full", "extra"},
+                            "SQLite synchronous"),
+               Knob::Choice("workload", "ledger", {"ledger", "bank", "kv"},
+                            "ledger, bank transfers or key-value"),
+           });
+  return k;
 }
 
 std::string MissingSqliteContainer() {
   if (!fs::exists(sqlite::AgentPath()))
     return "sqlite agent not built: " + sqlite::AgentPath().string();
-  std::string why;
-  if (!ChooseEngine("auto", &why)) return why;
-  return "";
+  return MissingContainerEngine();
 }
 
 ScenarioParts BuildSqliteContainer(ScenarioContext& ctx) {
