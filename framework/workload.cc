@@ -24,9 +24,11 @@ int64_t WorkerKey(int worker, uint64_t seq) {
   return (static_cast<int64_t>(worker) + 1) << 40 | static_cast<int64_t>(seq);
 }
 
-class LedgerGenerator : public OpGenerator {
+// Ops of a worker whose cycles each begin with a persistence marker (seed 004), written
+// by worker 0 before anything else; subclasses generate the data ops.
+class MarkedGenerator : public OpGenerator {
  public:
-  LedgerGenerator(int worker, uint64_t seed) : worker_(worker), rng_(seed) {}
+  MarkedGenerator(int worker, uint64_t seed) : worker_(worker), rng_(seed) {}
   void BeginCycle(uint32_t cycle) override {
     marker_due_ = worker_ == 0;
     cycle_ = cycle;
@@ -40,18 +42,34 @@ class LedgerGenerator : public OpGenerator {
       op.key = cycle_;
       return op;
     }
-    op.kind = OpKind::kInsert;
-    op.key = WorkerKey(worker_, ++seq_);
-    op.value = rng_.Uniform(100, 100000);
+    NextData(op);
     return op;
   }
 
- private:
+ protected:
+  // Fills in a data op (kind, key, value); op.worker is set.
+  virtual void NextData(Op& op) = 0;
+  int64_t NextKey() { return WorkerKey(worker_, ++seq_); }
+
   int worker_;
   Rng rng_;
+
+ private:
   uint64_t seq_ = 0;
   bool marker_due_ = false;
   uint32_t cycle_ = 0;
+};
+
+class LedgerGenerator : public MarkedGenerator {
+ public:
+  using MarkedGenerator::MarkedGenerator;
+
+ private:
+  void NextData(Op& op) override {
+    op.kind = OpKind::kInsert;
+    op.key = NextKey();
+    op.value = rng_.Uniform(100, 100000);
+  }
 };
 
 class LedgerWorkload : public Workload {
@@ -116,27 +134,17 @@ class BankWorkload : public Workload {
   int64_t initial_;
 };
 
-class KeyValueGenerator : public OpGenerator {
+class KeyValueGenerator : public MarkedGenerator {
  public:
   KeyValueGenerator(int worker, uint64_t seed, int32_t counters)
-      : worker_(worker), rng_(seed), counters_(counters) {}
-  void BeginCycle(uint32_t cycle) override {
-    marker_due_ = worker_ == 0;
-    cycle_ = cycle;
-  }
-  std::optional<Op> Next() override {
-    Op op;
-    op.worker = static_cast<uint16_t>(worker_);
-    if (marker_due_) {
-      marker_due_ = false;
-      op.kind = OpKind::kMarker;
-      op.key = cycle_;
-      return op;
-    }
+      : MarkedGenerator(worker, seed), counters_(counters) {}
+
+ private:
+  void NextData(Op& op) override {
     const int64_t dice = rng_.Uniform(0, 9);
     if (dice < 6) {
       op.kind = OpKind::kInsert;
-      op.key = WorkerKey(worker_, ++seq_);
+      op.key = NextKey();
       op.value = rng_.Uniform(1, 1'000'000);
     } else if (dice < 8) {
       op.kind = OpKind::kIncrement;
@@ -145,18 +153,11 @@ class KeyValueGenerator : public OpGenerator {
     } else {
       op.kind = OpKind::kAppend;
       op.key = worker_;  // one list per worker keeps appends ordered per list
-      op.value = WorkerKey(worker_, ++seq_);
+      op.value = NextKey();
     }
-    return op;
   }
 
- private:
-  int worker_;
-  Rng rng_;
   int32_t counters_;
-  uint64_t seq_ = 0;
-  bool marker_due_ = false;
-  uint32_t cycle_ = 0;
 };
 
 class KeyValueWorkload : public Workload {
