@@ -60,28 +60,7 @@ class SocketClient : public Client {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  void Prepare(const DataModel& model) override {
-    if (model.accounts <= 0) return;
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(db_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      const std::string m = sqlite3_errmsg(db);
-      sqlite3_close(db);
-      throw std::runtime_error("prepare: open " + db_.string() + ": " + m);
-    }
-    sqlite3_busy_timeout(db, 10000);
-    std::string sql = "BEGIN IMMEDIATE;";
-    for (int32_t a = 0; a < model.accounts; ++a) {
-      sql += "INSERT OR IGNORE INTO accounts(id, balance) VALUES(" + std::to_string(a) + "," +
-             std::to_string(model.initial_balance) + ");";
-    }
-    sql += "COMMIT;";
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    const std::string m = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    if (rc != SQLITE_OK) throw std::runtime_error("prepare accounts: " + m);
-  }
+  void Prepare(const DataModel& model) override { sqlite::PrepareSqliteAccounts(db_, model); }
 
   Outcome Apply(const Op& op) override {
     if (fd_ < 0) {

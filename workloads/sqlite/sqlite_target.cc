@@ -61,28 +61,7 @@ class SqliteClient : public Client {
   SqliteClient(std::shared_ptr<SqliteTarget::Agent> agent, fs::path db)
       : agent_(std::move(agent)), db_(std::move(db)) {}
 
-  void Prepare(const DataModel& model) override {
-    if (model.accounts <= 0) return;
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(db_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      std::string m = sqlite3_errmsg(db);
-      sqlite3_close(db);
-      throw std::runtime_error("prepare: open " + db_.string() + ": " + m);
-    }
-    sqlite3_busy_timeout(db, 10000);
-    std::string sql = "BEGIN IMMEDIATE;";
-    for (int32_t a = 0; a < model.accounts; ++a) {
-      sql += "INSERT OR IGNORE INTO accounts(id, balance) VALUES(" + std::to_string(a) + "," +
-             std::to_string(model.initial_balance) + ");";
-    }
-    sql += "COMMIT;";
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    std::string m = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(db);
-    if (rc != SQLITE_OK) throw std::runtime_error("prepare accounts: " + m);
-  }
+  void Prepare(const DataModel& model) override { PrepareSqliteAccounts(db_, model); }
 
   Outcome Apply(const Op& op) override {
     if (agent_ == nullptr || agent_->to_agent < 0) return Outcome::kFail;  // never sent
@@ -225,6 +204,29 @@ void Query(sqlite3* db, const char* sql, F&& row) {
   if (rc != SQLITE_DONE) throw std::runtime_error(std::string("query '") + sql + "': " + sqlite3_errstr(rc));
 }
 }  // namespace
+
+void PrepareSqliteAccounts(const fs::path& path, const DataModel& model) {
+  if (model.accounts <= 0) return;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    std::string m = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("prepare: open " + path.string() + ": " + m);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::string sql = "BEGIN IMMEDIATE;";
+  for (int32_t a = 0; a < model.accounts; ++a) {
+    sql += "INSERT OR IGNORE INTO accounts(id, balance) VALUES(" + std::to_string(a) + "," +
+           std::to_string(model.initial_balance) + ");";
+  }
+  sql += "COMMIT;";
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string m = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error("prepare accounts: " + m);
+}
 
 ObservedState ReadSqliteState(const fs::path& path) {
   Db d;

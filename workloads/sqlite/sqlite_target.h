@@ -55,6 +55,10 @@ class SqliteTarget : public Target {
   std::filesystem::path log_;
 };
 
+// Creates the bank workload's accounts (idempotent: existing ones are kept). Throws on
+// failure to open or write.
+void PrepareSqliteAccounts(const std::filesystem::path& db, const DataModel& model);
+
 // Reads the whole observed state of a crashlab SQLite database (integrity_check,
 // orders with count/sum, markers, accounts, counters, lists). Throws on open failure.
 ObservedState ReadSqliteState(const std::filesystem::path& db);
