@@ -19,6 +19,7 @@
 // The process and temp-dir helpers are syncfault's (one copy for both fault folders).
 #include "faults/syncfault/testing/child.h"
 #include "faults/syncfault/testing/temp_dir.h"
+#include "framework/process.h"
 
 namespace crashlab::fiu {
 namespace {
@@ -213,21 +214,6 @@ TEST_F(SqliteUnderFiu, EnablingAGoneProcessIsReportedAsAnError) {
   EXPECT_NE(gone.events()[0].error, "");
 }
 
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(s);
-  return port;
-}
-
 // One RESP command over a fresh connection; the first reply line, or "" if none came.
 std::string RedisCommand(int port, const std::vector<std::string>& args) {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -256,7 +242,7 @@ TEST(RedisUnderFiu, ExitsWhenAofFdatasyncFails) {
   if (std::string why = FiuMissing(); !why.empty()) GTEST_SKIP() << why;
   if (!InPath("redis-server")) GTEST_SKIP() << "redis-server not in PATH (apt package redis-server)";
   TempDir dir;
-  int port = FreePort();
+  int port = crashlab::FreeLoopbackPort();
   RunOptions o;
   o.ctl_dir = dir.path();
   ChildOptions c;

@@ -1,11 +1,8 @@
 // PostgreSQL 15 under libcrashlab_syncfault.so: runs cleanly, PANICs on sync failure, recovers.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include "faults/syncfault/controller.h"
 #include "faults/syncfault/testing/child.h"
 #include "faults/syncfault/testing/temp_dir.h"
+#include "framework/process.h"
 
 namespace crashlab::syncfault {
 namespace {
@@ -31,21 +29,6 @@ using testing::CurrentEnv;
 using testing::TempDir;
 
 const std::filesystem::path kPgBin = "/usr/lib/postgresql/15/bin";
-
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(s);
-  return port;
-}
 
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream f(p);
@@ -91,7 +74,7 @@ class PostgresUnderSyncFault : public ::testing::Test {
     std::filesystem::create_directory(sock_);
     for (const auto& p : {dir_->path(), sock_}) ASSERT_EQ(::chown(p.c_str(), uid_, gid_), 0);
     ctl_ = std::make_unique<Controller>(Controller::Create(dir_->path() / "syncfault.ctl"));
-    port_ = FreePort();
+    port_ = crashlab::FreeLoopbackPort();
 
     ChildOptions o = PgOptions();
     o.argv = {(kPgBin / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
