@@ -3,7 +3,10 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "framework/rng.h"
 #include "framework/target.h"
@@ -47,5 +50,36 @@ class Fault {
   // Called once after the last cycle (unmount, disarm).
   virtual void Teardown(Target& target) {}
 };
+
+// A fault that wraps another and forwards every hook to it (LevelDB's EnvWrapper): a
+// decorator overrides only what it changes, and no hook is dropped by accident.
+class FaultWrapper : public Fault {
+ public:
+  explicit FaultWrapper(std::unique_ptr<Fault> inner) : inner_(std::move(inner)) {}
+  std::string Name() const override { return inner_->Name(); }
+  void Setup(Target& t) override { inner_->Setup(t); }
+  void AtTrigger(Target& t) override { inner_->AtTrigger(t); }
+  void BeginCycle(Target& t, uint32_t cycle, std::function<void()> fire) override {
+    inner_->BeginCycle(t, cycle, std::move(fire));
+  }
+  FaultEvent Inject(Target& t, Rng& rng) override { return inner_->Inject(t, rng); }
+  void Heal(Target& t) override { inner_->Heal(t); }
+  bool NeedsRecovery() const override { return inner_->NeedsRecovery(); }
+  bool CutsPower() const override { return inner_->CutsPower(); }
+  void Teardown(Target& t) override { inner_->Teardown(t); }
+
+ protected:
+  Fault& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Fault> inner_;
+};
+
+// Several faults in one run (Jepsen's combined nemesis): each cycle gets one of them,
+// chosen in BeginCycle from `seed` and the cycle number, so a seed replays the same
+// choices. Setup and Teardown reach every fault; the other hooks reach the cycle's
+// fault. Every event records the chosen fault's registry name as extra["fault_spec"].
+std::unique_ptr<Fault> MakeMixedFault(std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults,
+                                      uint64_t seed);
 
 }  // namespace crashlab

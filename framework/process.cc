@@ -117,13 +117,17 @@ std::optional<UserId> LookupUser(const std::string& name) {
   return UserId{name, pw.pw_uid, pw.pw_gid};
 }
 
+fs::path FindProgram(const std::string& program) {
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? fs::path(program) : fs::path();
+  return bp::search_path(program).string();
+}
+
 Process Process::Spawn(const ProcessOptions& o) {
   if (o.argv.empty()) throw std::runtime_error("spawn: empty argv");
   fs::path exe = o.argv[0];
   if (exe.string().find('/') == std::string::npos) {
-    auto found = bp::search_path(exe.string());
-    if (found.empty()) throw std::runtime_error("spawn: program not found on PATH: " + exe.string());
-    exe = found.string();
+    exe = FindProgram(exe.string());
+    if (exe.empty()) throw std::runtime_error("spawn: program not found on PATH: " + o.argv[0]);
   }
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   int log_fd = null_fd;

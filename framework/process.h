@@ -26,6 +26,11 @@ struct UserId {
 // Looks up a user by name; nullopt if there is none.
 std::optional<UserId> LookupUser(const std::string& name);
 
+// The one PATH lookup: the executable `program` in a directory of $PATH (empty if none).
+// A name with a '/' is returned as it is if it is executable.
+std::filesystem::path FindProgram(const std::string& program);
+inline bool ProgramOnPath(const std::string& program) { return !FindProgram(program).empty(); }
+
 struct ProcessOptions {
   std::vector<std::string> argv;              // argv[0] is the program (a path, or a name on PATH)
   std::map<std::string, std::string> env;     // added to (and overriding) the runner's environment

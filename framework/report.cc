@@ -56,6 +56,13 @@ std::string ReportJson(const RunReport& r) {
     faults.push_back(f);
   }
   j["faults"] = faults;
+  json fired = json::object();  // which fault each cycle got, counted (several faults mix)
+  for (const auto& c : r.cycle_records) {
+    auto it = c.event.extra.find("fault_spec");
+    const std::string name = it == c.event.extra.end() ? c.event.fault : it->second;
+    fired[name] = fired.value(name, 0) + 1;
+  }
+  j["faults_fired"] = fired;
   json cycles = json::array();
   for (const auto& c : r.cycle_records) {
     json cj{{"cycle", c.cycle},

@@ -1,182 +1,157 @@
-// The scenario registry, knob validation and RunScenario (shared by CLI and suites).
+// Resolving, building and running a scenario from the registry.
 #include "framework/scenario.h"
 
 #include <algorithm>
-#include <charconv>
-#include <filesystem>
 
 #include "framework/process.h"
 #include "framework/report.h"
 
 namespace crashlab {
-
 namespace {
-std::string Join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-std::optional<int64_t> ParseInt(const std::string& s) {
-  int64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-std::optional<bool> ParseBool(const std::string& s) {
-  if (s == "1" || s == "true" || s == "on" || s == "yes") return true;
-  if (s == "0" || s == "false" || s == "off" || s == "no") return false;
-  return std::nullopt;
-}
-}  // namespace
 
-Knob Knob::Int(std::string name, int64_t def, std::string help, int64_t min, int64_t max) {
-  Knob k;
-  k.name = std::move(name);
-  k.default_value = std::to_string(def);
-  k.help = std::move(help);
-  k.type = Type::kInt;
-  k.min = min;
-  k.max = max;
-  return k;
-}
-Knob Knob::Bool(std::string name, bool def, std::string help) {
-  Knob k;
-  k.name = std::move(name);
-  k.default_value = def ? "true" : "false";
-  k.help = std::move(help);
-  k.type = Type::kBool;
-  return k;
-}
-Knob Knob::Choice(std::string name, std::string def, std::vector<std::string> choices,
-                  std::string help) {
-  Knob k;
-  k.name = std::move(name);
-  k.default_value = std::move(def);
-  k.help = std::move(help);
-  k.type = Type::kChoice;
-  k.choices = std::move(choices);
-  return k;
-}
-Knob Knob::String(std::string name, std::string def, std::string help) {
-  Knob k;
-  k.name = std::move(name);
-  k.default_value = std::move(def);
-  k.help = std::move(help);
-  return k;
+Scenario FindScenario(const std::string& name) {
+  auto s = Registry::Global().Find(name);
+  if (!s) throw UsageError("unknown scenario '" + name + "' (crashlab list shows them)", "scenario");
+  return *s;
 }
 
-void Knob::Validate(const std::string& value) const {
-  switch (type) {
-    case Type::kString: return;
-    case Type::kBool:
-      if (!ParseBool(value)) throw UsageError("bad value '" + value + "' for " + name + ": expected true or false");
-      return;
-    case Type::kInt: {
-      auto v = ParseInt(value);
-      if (!v || *v < min || *v > max) {
-        std::string range = min == INT64_MIN ? "" : " in [" + std::to_string(min) + ", " +
-                                                        (max == INT64_MAX ? "..." : std::to_string(max)) + "]";
-        throw UsageError("bad value '" + value + "' for " + name + ": expected an integer" + range);
-      }
-      return;
-    }
-    case Type::kChoice:
-      if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
-        throw UsageError("bad value '" + value + "' for " + name + ": expected one of " + Join(choices, ", "));
-      }
-      return;
+std::string FaultList(const ScenarioRequest& req, const Scenario& s) {
+  auto it = req.set.find("fault");
+  return it == req.set.end() ? JoinList(s.faults, ",") : it->second;
+}
+
+void ValidateSchedule(const std::string& value) {
+  try {
+    (void)Schedule::Parse(value);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what(), "schedule");
   }
 }
 
-const std::string& Knobs::Get(const std::string& name) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) throw std::logic_error("scenario asked for undeclared knob " + name);
-  return it->second;
-}
-int64_t Knobs::GetInt(const std::string& name) const {
-  auto v = ParseInt(Get(name));
-  if (!v) throw std::logic_error("knob " + name + " is not an integer");
-  return *v;
-}
-bool Knobs::GetBool(const std::string& name) const {
-  auto v = ParseBool(Get(name));
-  if (!v) throw std::logic_error("knob " + name + " is not a boolean");
-  return *v;
-}
-
-Registry& Registry::Global() {
-  static Registry r;
-  return r;
-}
-
-void Registry::Add(ScenarioSpec spec) {
-  if (specs_.count(spec.name)) throw std::logic_error("scenario registered twice: " + spec.name);
-  std::string name = spec.name;
-  specs_.emplace(std::move(name), std::move(spec));
-}
-
-const ScenarioSpec* Registry::Find(const std::string& name) const {
-  auto it = specs_.find(name);
-  return it == specs_.end() ? nullptr : &it->second;
-}
-
-std::vector<const ScenarioSpec*> Registry::All() const {
-  std::vector<const ScenarioSpec*> out;
-  for (const auto& [n, s] : specs_) out.push_back(&s);
-  return out;
-}
-
-Knobs ValidateRequest(const ScenarioRequest& req, RunOptions* options) {
-  const ScenarioSpec* spec = Registry::Global().Find(req.scenario);
-  if (spec == nullptr) {
-    throw UsageError("unknown scenario '" + req.scenario + "' (crashlab list shows them)");
-  }
+std::map<std::string, std::string> KnobValues(const ScenarioRequest& req, const Scenario& s,
+                                              const std::vector<Knob>& knobs) {
   std::map<std::string, std::string> values;
-  values["schedule"] = spec->default_schedule;
-  for (const auto& k : spec->knobs) values[k.name] = k.default_value;
+  for (const auto& k : knobs) values[k.name] = k.default_value;
+  const auto not_offered = Registry::Global().NotOffered(s);
   for (const auto& [key, value] : req.set) {
-    if (key == "schedule") {
-      try {
-        (void)Schedule::Parse(value);
-      } catch (const std::invalid_argument& e) {
-        throw UsageError(e.what());
+    auto it = std::find_if(knobs.begin(), knobs.end(), [&](const Knob& k) { return k.name == key; });
+    if (it == knobs.end()) {
+      if (auto why = not_offered.find(key); why != not_offered.end()) {
+        throw UsageError(s.name + " does not take " + key + ": " + why->second, key);
       }
-      values[key] = value;
-      continue;
+      std::vector<std::string> names;
+      for (const auto& k : knobs) names.push_back(k.name);
+      throw UsageError("unknown knob '" + key + "' for " + s.name + " (known: " + JoinList(names) + ")", key);
     }
-    auto it = std::find_if(spec->knobs.begin(), spec->knobs.end(),
-                           [&](const Knob& k) { return k.name == key; });
-    if (it == spec->knobs.end()) {
-      std::vector<std::string> names{"schedule"};
-      for (const auto& k : spec->knobs) names.push_back(k.name);
-      throw UsageError("unknown --set key '" + key + "' for " + spec->name + " (known: " +
-                       Join(names, ", ") + ")");
-    }
+    if (key == "schedule") ValidateSchedule(value);
     it->Validate(value);
     values[key] = value;
   }
+  return values;
+}
+
+RunOptions OptionsFor(const ScenarioRequest& req, const Scenario& s, const Knobs& knobs) {
   if (req.cycles && *req.cycles == 0 && !(req.duration_s && *req.duration_s > 0)) {
-    throw UsageError("--cycles 0 needs --duration (or the run would never end)");
+    throw UsageError("--cycles 0 needs --duration (or the run would never end)", "cycles");
   }
   if (req.workers && (*req.workers < 1 || *req.workers > 256)) {
-    throw UsageError("--workers must be in [1, 256]");
+    throw UsageError("--workers must be in [1, 256]", "workers");
   }
-  if (req.duration_s && *req.duration_s < 0) throw UsageError("--duration must be >= 0");
-  if (options != nullptr) {
-    options->seed = req.seed.value_or(1);
-    options->cycles = req.cycles.value_or(req.duration_s && *req.duration_s > 0 ? 0 : spec->default_cycles);
-    options->duration_s = req.duration_s.value_or(0);
-    options->workers = req.workers.value_or(spec->default_workers);
-    options->schedule = Schedule::Parse(values["schedule"]);
-    options->progress = req.progress;
-    options->stop_on_invalid = !req.keep_going;
-    options->report_dir = req.report_dir;
+  if (req.duration_s && *req.duration_s < 0) throw UsageError("--duration must be >= 0", "duration");
+  RunOptions o;
+  o.seed = req.seed.value_or(1);
+  o.cycles = req.cycles.value_or(req.duration_s && *req.duration_s > 0 ? 0 : *s.defaults.cycles);
+  o.duration_s = req.duration_s.value_or(0);
+  o.workers = req.workers.value_or(*s.defaults.workers);
+  o.schedule = Schedule::Parse(knobs.Get("schedule"));
+  o.progress = req.progress;
+  o.stop_on_invalid = !req.keep_going;
+  o.report_dir = req.report_dir;
+  return o;
+}
+
+// The parts of a run, destroyed in reverse order: the fault, the workload, the target
+// (the store stops), its resources (engines), then the storage (unmounted last).
+struct BuiltScenario {
+  std::shared_ptr<StorageLayer> storage;
+  std::vector<std::shared_ptr<void>> resources;
+  std::unique_ptr<Target> target;
+  std::unique_ptr<Workload> workload;
+  std::unique_ptr<Fault> fault;
+};
+
+bool UsesStorage(const ResolvedRequest& r) {
+  return r.scenario.host == Host::kLocal && r.scenario.store->capabilities.count(capability::kStorage) &&
+         Registry::Global().storage() != nullptr;
+}
+
+std::unique_ptr<Fault> BuildFaults(const ResolvedRequest& r, FaultContext& ctx) {
+  std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults;
+  for (const auto* f : r.faults) faults.emplace_back(f->name, f->build(ctx));
+  if (faults.size() == 1) return std::move(faults.front().second);
+  return MakeMixedFault(std::move(faults), r.options.seed);
+}
+
+BuiltScenario Build(const ResolvedRequest& r, const std::filesystem::path& work_dir) {
+  const StoreSpec& store = *r.scenario.store;
+  BuiltScenario b;
+  if (UsesStorage(r)) b.storage = Registry::Global().storage()->make(r.knobs, r.options, work_dir);
+  StoreContext sctx{r.options, r.knobs, work_dir, b.storage, {}, {}};
+  for (const auto* f : r.faults) {
+    if (f->prepare_store) f->prepare_store(sctx);
   }
-  return Knobs(std::move(values));
+  StoreParts parts = r.scenario.host == Host::kContainer ? store.build_container(sctx) : store.build(sctx);
+  b.resources = std::move(parts.resources);
+  b.target = std::move(parts.target);
+  b.workload = std::move(parts.workload);
+  FaultContext fctx{r.options, r.knobs, work_dir, b.storage, store, r.scenario.host};
+  b.fault = BuildFaults(r, fctx);
+  if (parts.wrap_fault) b.fault = parts.wrap_fault(std::move(b.fault));
+  return b;
+}
+
+}  // namespace
+
+ResolvedRequest Resolve(const ScenarioRequest& req) {
+  ResolvedRequest r;
+  r.scenario = FindScenario(req.scenario);
+  const std::string faults = FaultList(req, r.scenario);
+  r.faults = Registry::Global().ResolveFaults(r.scenario, SplitList(faults));
+  const std::vector<Knob> knobs = Registry::Global().KnobsFor(r.scenario, r.faults);
+  r.knobs = Knobs(KnobValues(req, r.scenario, knobs));
+  r.options = OptionsFor(req, r.scenario, r.knobs);
+  return r;
+}
+
+Knobs ValidateRequest(const ScenarioRequest& req, RunOptions* options) {
+  ResolvedRequest r = Resolve(req);
+  if (options != nullptr) *options = r.options;
+  return r.knobs;
+}
+
+std::string MissingPrerequisite(const ResolvedRequest& r) {
+  for (const auto& p : Registry::Global().PrerequisitesFor(r.scenario, r.faults)) {
+    if (std::string why = p.missing(); !why.empty()) return why;
+  }
+  if (const StorageSpec* st = Registry::Global().storage(); st && UsesStorage(r) && st->missing) {
+    return st->missing(r.knobs);
+  }
+  return "";
+}
+
+std::string MissingPrerequisite(const std::string& scenario) {
+  ScenarioRequest req;
+  req.scenario = scenario;
+  try {
+    return MissingPrerequisite(Resolve(req));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
 }
 
 std::string ReplayCommand(const ScenarioRequest& req, const RunReport& report) {
-  std::string cmd = "crashlab run " + req.scenario + " --seed " + std::to_string(report.seed) +
+  const std::string what = req.spec_file.empty() ? req.scenario : "-f " + req.spec_file.string();
+  std::string cmd = "crashlab run " + what + " --seed " + std::to_string(report.seed) +
                     " --cycles " + std::to_string(report.cycles_requested) + " --workers " +
                     std::to_string(report.workers);
   if (req.duration_s) cmd += " --duration " + std::to_string(*req.duration_s);
@@ -185,33 +160,35 @@ std::string ReplayCommand(const ScenarioRequest& req, const RunReport& report) {
 }
 
 RunReport RunScenario(const ScenarioRequest& req) {
-  RunOptions options;
-  const Knobs knobs = ValidateRequest(req, &options);
-  const ScenarioSpec& spec = *Registry::Global().Find(req.scenario);
+  ResolvedRequest r = Resolve(req);
   if (!req.report_dir.empty()) {
     try {
       EnsureWritableDir(req.report_dir);
     } catch (const std::exception& e) {
-      throw UsageError(e.what());
+      throw UsageError(e.what(), "report");
     }
   }
-  if (spec.missing_prerequisite) {
-    const std::string why = spec.missing_prerequisite();
-    if (!why.empty()) throw PrerequisiteMissing(spec.name + " cannot run here: " + why);
+  if (const std::string why = MissingPrerequisite(r); !why.empty()) {
+    throw PrerequisiteMissing(r.scenario.name + " cannot run here: " + why);
   }
   supervisor::Init();
-  TempDir work("crashlab-" + spec.name + "-", req.work_base);
+  TempDir work("crashlab-" + r.scenario.name + "-", req.work_base);
   if (req.keep_data) work.Keep();
-  ScenarioContext ctx{options, knobs, work.path()};
   RunReport report;
+  std::map<std::string, std::string> storage_config;
   {
-    ScenarioParts parts = spec.build(ctx);
-    CrashCycleRunner runner(*parts.target, *parts.workload, *parts.fault, options);
+    BuiltScenario b = Build(r, work.path());
+    if (b.storage) storage_config = b.storage->Describe();
+    CrashCycleRunner runner(*b.target, *b.workload, *b.fault, r.options);
     report = runner.Run();
   }
-  report.scenario = spec.name;
-  report.description = spec.description;
-  for (const auto& [k, v] : knobs.All()) report.config[k] = v;
+  for (auto& c : report.cycle_records) c.event.extra.emplace("fault_spec", r.faults.front()->name);
+  report.scenario = r.scenario.name;
+  report.description = r.scenario.description;
+  for (const auto& [k, v] : r.knobs.All()) report.config[k] = v;
+  for (const auto& [k, v] : storage_config) report.config.emplace(k, v);
+  report.config["host"] = ToString(r.scenario.host);
+  if (!req.spec_file.empty()) report.config["spec_file"] = req.spec_file.string();
   report.replay = ReplayCommand(req, report);
   if (!req.report_dir.empty()) WriteReports(report, req.report_dir);
   return report;

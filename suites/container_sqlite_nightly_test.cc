@@ -29,42 +29,42 @@ TEST_P(ContainerSqliteNightly, AckedWritesSurvive) {
 INSTANTIATE_TEST_SUITE_P(
     Matrix, ContainerSqliteNightly,
     ::testing::Values(
-        Case{"KillVolume", "podman", {{"fault", "kill"}, {"mount", "volume"}}, 15},
-        Case{"StopVolume", "podman", {{"fault", "stop"}, {"mount", "volume"}}, 10},
-        Case{"RecreateBind", "podman", {{"fault", "recreate"}}, 10},
+        Case{"KillVolume", "podman", {{"action", "kill"}, {"mount", "volume"}}, 15},
+        Case{"StopVolume", "podman", {{"action", "stop"}, {"mount", "volume"}}, 10},
+        Case{"RecreateBind", "podman", {{"action", "recreate"}}, 10},
         // No mount: the writable layer survives a kill + start of the same container.
-        Case{"KillNoMount", "podman", {{"fault", "kill"}, {"mount", "none"}}, 10},
-        Case{"GracefulRestartNoMount", "podman", {{"fault", "restart"}, {"mount", "none"}}, 10},
-        Case{"RestartPolicyAlways", "podman", {{"fault", "policy"}, {"policy", "always"}}, 10},
-        Case{"BankKillBind", "podman", {{"fault", "kill"}, {"workload", "bank"}}, 10, 2},
+        Case{"KillNoMount", "podman", {{"action", "kill"}, {"mount", "none"}}, 10},
+        Case{"GracefulRestartNoMount", "podman", {{"action", "restart"}, {"mount", "none"}}, 10},
+        Case{"RestartPolicyAlways", "podman", {{"action", "policy"}, {"policy", "always"}}, 10},
+        Case{"BankKillBind", "podman", {{"action", "kill"}, {"workload", "bank"}}, 10, 2},
         Case{"KvKillBindNormalSync",
              "podman",
-             {{"fault", "kill"}, {"workload", "kv"}, {"synchronous", "normal"}},
+             {{"action", "kill"}, {"workload", "kv"}, {"synchronous", "normal"}},
              10,
              2},
         Case{
-            "DeleteJournalKillBind", "podman", {{"fault", "kill"}, {"journal_mode", "delete"}}, 10},
+            "DeleteJournalKillBind", "podman", {{"action", "kill"}, {"journal_mode", "delete"}}, 10},
         Case{"LongPauseBind",
              "podman",
-             {{"fault", "pause"}, {"hold_ms", "3000"}, {"op_timeout_ms", "500"}},
+             {{"action", "pause"}, {"hold_ms", "3000"}, {"op_timeout_ms", "500"}},
              5,
              2},
-        Case{"DockerStopBind", "docker", {{"fault", "stop"}}, 10},
-        Case{"DockerGracefulRestartBind", "docker", {{"fault", "restart"}}, 10},
+        Case{"DockerStopBind", "docker", {{"action", "stop"}}, 10},
+        Case{"DockerGracefulRestartBind", "docker", {{"action", "restart"}}, 10},
         Case{"DockerPauseBind",
              "docker",
-             {{"fault", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}},
+             {{"action", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}},
              5},
-        Case{"DockerRestartPolicyAlways", "docker", {{"fault", "policy"}, {"policy", "always"}}, 6},
+        Case{"DockerRestartPolicyAlways", "docker", {{"action", "policy"}, {"policy", "always"}}, 6},
         // Ten quick crashes in a row: docker's restart backoff reaches 51 s by the last one;
         // the container must still come back by itself (stop_to_ready_ms shows the delays).
         Case{"DockerRestartPolicyOnFailure",
              "docker",
-             {{"fault", "policy"}, {"policy", "on-failure"}},
+             {{"action", "policy"}, {"policy", "on-failure"}},
              10},
-        Case{"DockerKillVolume", "docker", {{"fault", "kill"}, {"mount", "volume"}}, 10},
-        Case{"DockerRecreateVolume", "docker", {{"fault", "recreate"}, {"mount", "volume"}}, 10},
-        Case{"DockerKillNoMount", "docker", {{"fault", "kill"}, {"mount", "none"}}, 10}),
+        Case{"DockerKillVolume", "docker", {{"action", "kill"}, {"mount", "volume"}}, 10},
+        Case{"DockerRecreateVolume", "docker", {{"action", "recreate"}, {"mount", "volume"}}, 10},
+        Case{"DockerKillNoMount", "docker", {{"action", "kill"}, {"mount", "none"}}, 10}),
     [](const auto& info) { return info.param.name; });
 
 class ContainerSqliteNightlyLoss : public testing::ContainerCrashTest {};
@@ -73,7 +73,7 @@ TEST_F(ContainerSqliteNightlyLoss, DockerNoMountRecreateLosesAcknowledgedWrites)
   CRASHLAB_SKIP_IF_MISSING("sqlite-container-restart");
   SkipUnless("docker");
   const RunReport r = Run("sqlite-container-restart",
-                          {{"engine", "docker"}, {"fault", "recreate"}, {"mount", "none"}}, 5);
+                          {{"engine", "docker"}, {"action", "recreate"}, {"mount", "none"}}, 5);
   ExpectInvalid(r, "lost");
 }
 

@@ -35,16 +35,16 @@ TEST_P(ContainerSqliteValid, AckedWritesSurvive) {
 INSTANTIATE_TEST_SUITE_P(
     Faults, ContainerSqliteValid,
     ::testing::Values(
-        Case{"KillBind", "podman", {{"fault", "kill"}}},
-        Case{"StopBind", "podman", {{"fault", "stop"}}},
-        Case{"GracefulRestartBind", "podman", {{"fault", "restart"}}},
+        Case{"KillBind", "podman", {{"action", "kill"}}},
+        Case{"StopBind", "podman", {{"action", "stop"}}},
+        Case{"GracefulRestartBind", "podman", {{"action", "restart"}}},
         // Frozen for longer than the client's timeout: ops become unknown, never lost.
         Case{"PauseBind",
              "podman",
-             {{"fault", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}}},
-        Case{"RestartPolicyOnFailure", "podman", {{"fault", "policy"}, {"policy", "on-failure"}}},
-        Case{"RecreateVolume", "podman", {{"fault", "recreate"}, {"mount", "volume"}}},
-        Case{"DockerKillBind", "docker", {{"fault", "kill"}}}),
+             {{"action", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}}},
+        Case{"RestartPolicyOnFailure", "podman", {{"action", "policy"}, {"policy", "on-failure"}}},
+        Case{"RecreateVolume", "podman", {{"action", "recreate"}, {"mount", "volume"}}},
+        Case{"DockerKillBind", "docker", {{"action", "kill"}}}),
     [](const auto& info) { return info.param.name; });
 
 // Seed 000's "data persists across restarts" without a mount: the container is removed
@@ -52,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(ContainerSqlite, NoMountRecreateLosesAcknowledgedWrites) {
   CRASHLAB_SKIP_IF_MISSING("sqlite-container-restart");
   const RunReport r =
-      Run("sqlite-container-restart", {{"fault", "recreate"}, {"mount", "none"}}, 5);
+      Run("sqlite-container-restart", {{"action", "recreate"}, {"mount", "none"}}, 5);
   ExpectInvalid(r, "lost");
 }
 

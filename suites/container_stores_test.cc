@@ -19,12 +19,12 @@ TEST_P(ContainerStores, AckedWritesSurvive) { ExpectAckedWritesSurvive(); }
 INSTANTIATE_TEST_SUITE_P(
     Stores, ContainerStores,
     ::testing::Values(
-        StoreCase{"PostgresKillBind", "postgres-container-restart", "podman", {{"fault", "kill"}}},
-        StoreCase{"RedisKillBind", "redis-container-restart", "podman", {{"fault", "kill"}}},
+        StoreCase{"PostgresKillBind", "postgres-container-restart", "podman", {{"action", "kill"}}},
+        StoreCase{"RedisKillBind", "redis-container-restart", "podman", {{"action", "kill"}}},
         StoreCase{"RedisRecreateVolumeDocker",
                   "redis-container-restart",
                   "docker",
-                  {{"fault", "recreate"}, {"mount", "volume"}}}),
+                  {{"action", "recreate"}, {"mount", "volume"}}}),
     [](const auto& info) { return info.param.name; });
 
 class ContainerStoresLoss : public testing::ContainerCrashTest {};
@@ -37,7 +37,7 @@ TEST_F(ContainerStoresLoss, RedisNoMountRecreateLosesAcknowledgedWrites) {
   req.scenario = "redis-container-restart";
   req.seed = Seed(11);
   req.cycles = 5;
-  req.set = {{"fault", "recreate"}, {"mount", "none"}};
+  req.set = {{"action", "recreate"}, {"mount", "none"}};
   const RunReport r = RunScenario(req);
   ExpectInvalid(r, "lost");
 }

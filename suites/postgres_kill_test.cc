@@ -42,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(
         ScenarioCase{"CriticalOps10Connections",
                          {{"workload", "critical"}, {"schedule", "ops:100-400"}}, 10, 4},
         // Every process of the cluster killed at once: backends die mid-commit.
-        ScenarioCase{"LedgerKillWholeCluster", {{"kill", "cluster"}}, 4, 4},
+        ScenarioCase{"LedgerKillWholeCluster", {{"kill_scope", "cluster"}}, 4, 4},
         // fsync=off survives a process kill (the kernel keeps the page cache; a power cut
         // is what loses it).
         ScenarioCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
@@ -60,7 +60,7 @@ TEST_F(PostgresKillFindsLoss, AsyncCommitLosesAcknowledgedCommits) {
   req.seed = Seed(3);
   req.cycles = 10;  // stops at the first invalid cycle, almost always the first
   req.workers = 4;
-  req.set = {{"synchronous_commit", "off"}, {"kill", "cluster"}};
+  req.set = {{"synchronous_commit", "off"}, {"kill_scope", "cluster"}};
   const RunReport r = RunScenario(req);
   ExpectInvalid(r, "lost");
 }

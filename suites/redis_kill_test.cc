@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "faults/kill/kill_fault.h"
+#include "faults/process/process_fault.h"
 
 #include "framework/report.h"
 #include "framework/testing/crash_test.h"

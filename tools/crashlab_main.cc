@@ -11,6 +11,7 @@
 #include "framework/process.h"
 #include "framework/report.h"
 #include "framework/scenario.h"
+#include "framework/spec_file.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -29,37 +30,60 @@ std::string Timestamp() {
 }
 
 int List() {
-  for (const auto* s : crashlab::Registry::Global().All()) {
-    std::cout << std::left << std::setw(28) << s->name << s->description << "\n";
+  for (const auto& s : crashlab::Registry::Global().All()) {
+    std::cout << std::left << std::setw(28) << s.name << s.description << "\n";
   }
   return 0;
 }
 
+void PrintKnob(const crashlab::Knob& k) {
+  std::string choices;
+  for (const auto& c : k.choices) choices += (choices.empty() ? "" : "|") + c;
+  std::cout << "  " << std::left << std::setw(26) << k.name << k.help << " (default "
+            << (k.default_value.empty() ? "\"\"" : k.default_value) << (choices.empty() ? "" : "; " + choices)
+            << ")\n";
+}
+
 int Describe(const std::string& name) {
-  const auto* s = crashlab::Registry::Global().Find(name);
-  if (s == nullptr) {
+  const auto s = crashlab::Registry::Global().Find(name);
+  if (!s) {
     std::cerr << "crashlab: unknown scenario '" << name << "' (crashlab list shows them)\n";
     return kExitUsage;
   }
+  const auto& reg = crashlab::Registry::Global();
+  const auto faults = reg.ResolveFaults(*s, s->faults);
   std::cout << s->name << ": " << s->description << "\n"
-            << "defaults: --cycles " << s->default_cycles << " --workers " << s->default_workers
-            << " --set schedule=" << s->default_schedule << "\n"
-            << "knobs (--set KEY=VALUE):\n"
-            << "  " << std::left << std::setw(22) << "schedule"
-            << "when the fault fires: ops:N, ops:MIN-MAX, time:MS, time:MIN-MAX (default "
-            << s->default_schedule << ")\n";
-  for (const auto& k : s->knobs) {
-    std::string choices;
-    for (const auto& c : k.choices) choices += (choices.empty() ? "" : "|") + c;
-    std::cout << "  " << std::left << std::setw(22) << k.name << k.help << " (default "
-              << (k.default_value.empty() ? "\"\"" : k.default_value) << (choices.empty() ? "" : "; " + choices)
-              << ")\n";
+            << "store " << s->store->name << " (" << crashlab::ToString(s->host) << " host), fault "
+            << crashlab::JoinList(s->faults, ",") << "\n"
+            << "defaults: --cycles " << *s->defaults.cycles << " --workers " << *s->defaults.workers << "\n"
+            << "knobs (--set KEY=VALUE):\n";
+  for (const auto& k : reg.KnobsFor(*s, faults)) PrintKnob(k);
+  std::vector<std::string> others;
+  for (const auto* f : reg.FaultsFor(*s->store, s->host)) {
+    if (std::find(faults.begin(), faults.end(), f) == faults.end()) others.push_back(f->name);
   }
-  if (s->missing_prerequisite) {
-    const std::string why = s->missing_prerequisite();
-    if (!why.empty()) std::cout << "cannot run here: " << why << "\n";
+  if (!others.empty()) {
+    std::cout << "other faults for --set fault=... (their knobs then apply too): " << crashlab::JoinList(others)
+              << "\n";
+  }
+  for (const auto& [knob, why] : reg.NotOffered(*s)) std::cout << "not offered: " << knob << ": " << why << "\n";
+  if (const std::string why = crashlab::MissingPrerequisite(name); !why.empty()) {
+    std::cout << "cannot run here: " << why << "\n";
   }
   return 0;
+}
+
+// --dry-run: what a run would do.
+int PrintResolved(const crashlab::ResolvedRequest& r) {
+  std::cout << "scenario  " << r.scenario.name << "\n"
+            << "store     " << r.scenario.store->name << " (" << crashlab::ToString(r.scenario.host) << " host)\n"
+            << "seed      " << r.options.seed << "\n"
+            << "cycles    " << r.options.cycles << "\n"
+            << "workers   " << r.options.workers << "\n";
+  for (const auto& [k, v] : r.knobs.All()) std::cout << "  " << std::left << std::setw(26) << k << v << "\n";
+  const std::string why = crashlab::MissingPrerequisite(r);
+  std::cout << (why.empty() ? "can run here\n" : "cannot run here: " + why + "\n");
+  return kExitValid;
 }
 
 }  // namespace
@@ -84,7 +108,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string report_dir;
   bool quiet = false;
-  run->add_option("scenario", req.scenario, "scenario name (crashlab list)")->required();
+  std::string spec_file;
+  run->add_option("scenario", req.scenario, "scenario name (crashlab list); optional with -f");
+  run->add_option("-f,--file", spec_file, "a spec file (TOML: scenario or store + fault, knobs, cycles, seed ...); "
+                  "command-line options override it");
   auto* o_cycles = run->add_option("--cycles", cycles, "number of crash cycles (default: the scenario's)");
   auto* o_seed = run->add_option("--seed", seed, "seed of every random choice (default 1)");
   auto* o_duration = run->add_option("--duration", duration, "stop starting cycles after SECONDS");
@@ -95,6 +122,8 @@ int main(int argc, char** argv) {
   run->add_flag("--keep-going", req.keep_going, "do not stop at the first invalid cycle");
   run->add_flag("--keep-data", req.keep_data, "keep the store's data dir and logs after the run");
   run->add_flag("-q,--quiet", quiet, "no progress line");
+  bool dry_run = false;
+  run->add_flag("--dry-run", dry_run, "validate and print the effective scenario, faults and knobs; run nothing");
 
   auto* doctor = app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
@@ -121,6 +150,19 @@ int main(int argc, char** argv) {
   if (*doctor) return crashlab::tools::Doctor(std::cout);
 
   // run
+  if (!spec_file.empty()) {
+    const std::string name = req.scenario;
+    try {
+      req = crashlab::LoadSpecFile(spec_file);
+    } catch (const crashlab::UsageError& e) {
+      std::cerr << "crashlab: " << e.what() << "\n";
+      return kExitUsage;
+    }
+    if (!name.empty()) req.scenario = name;
+  } else if (req.scenario.empty()) {
+    std::cerr << "crashlab: run needs a scenario name or -f SPEC.toml (crashlab list shows the scenarios)\n";
+    return kExitUsage;
+  }
   if (*o_cycles) req.cycles = cycles;
   if (*o_seed) req.seed = seed;
   if (*o_duration) req.duration_s = duration;
@@ -135,7 +177,8 @@ int main(int argc, char** argv) {
   }
   req.progress = !quiet && ::isatty(2);
   try {
-    crashlab::ValidateRequest(req);
+    const crashlab::ResolvedRequest resolved = crashlab::Resolve(req);
+    if (dry_run) return PrintResolved(resolved);
   } catch (const crashlab::UsageError& e) {
     std::cerr << "crashlab: " << e.what() << "\n";
     return kExitUsage;

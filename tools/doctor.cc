@@ -1,68 +1,71 @@
-// The prerequisite checks of crashlab doctor.
+// crashlab doctor: every prerequisite the registered stores, faults and storage layer
+// declare, checked once each, and which scenarios each missing one blocks.
 #include "tools/doctor.h"
 
-#include <unistd.h>
-
-#include <boost/process/search_path.hpp>
-#include <filesystem>
-#include <functional>
 #include <iomanip>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "framework/process.h"
 #include "framework/scenario.h"
 
 namespace crashlab::tools {
 namespace {
 
-bool OnPath(const std::string& prog) { return !boost::process::search_path(prog).empty(); }
-bool Exists(const std::string& p) { return std::filesystem::exists(p); }
-
 struct Check {
-  std::string name;
-  std::function<bool()> present;
-  std::string disables;  // what is lost when missing
+  Prerequisite prerequisite;
+  std::vector<std::string> needed_by;  // scenarios
 };
+
+// Every declared prerequisite, once, with the scenarios that need it.
+std::vector<Check> CollectChecks() {
+  const Registry& reg = Registry::Global();
+  std::vector<Check> checks;
+  std::map<std::string, size_t> index;
+  const auto add = [&](const Prerequisite& p, const std::string& scenario) {
+    auto [it, inserted] = index.emplace(p.name, checks.size());
+    if (inserted) checks.push_back({p, {}});
+    if (!scenario.empty()) checks[it->second].needed_by.push_back(scenario);
+  };
+  if (const StorageSpec* st = reg.storage()) {
+    for (const auto& p : st->prerequisites) add(p, "");
+  }
+  for (const auto& s : reg.All()) {
+    for (const auto& p : reg.PrerequisitesFor(s, reg.ResolveFaults(s, s.faults))) add(p, s.name);
+  }
+  return checks;
+}
+
+std::string Summary(const std::vector<std::string>& names) {
+  if (names.empty()) return "scenarios with storage=crashfs";
+  std::string out = std::to_string(names.size()) + " scenario(s): ";
+  for (size_t i = 0; i < names.size() && i < 4; ++i) out += (i ? ", " : "") + names[i];
+  return out + (names.size() > 4 ? ", ..." : "");
+}
 
 }  // namespace
 
 int Doctor(std::ostream& out) {
-  const std::string pg = "/usr/lib/postgresql/15/bin/";
-  std::vector<Check> checks = {
-      {"root privileges", [] { return ::geteuid() == 0; },
-       "FUSE mounts (crashfs), privilege drop for PostgreSQL, container engines"},
-      {"PostgreSQL 15 server (" + pg + "postgres, initdb)",
-       [&] { return Exists(pg + "postgres") && Exists(pg + "initdb"); }, "postgres-* scenarios"},
-      {"unprivileged user 'postgres' or 'nobody'",
-       [] { return LookupUser("postgres") || LookupUser("nobody"); }, "postgres-* scenarios (PostgreSQL refuses root)"},
-      {"pgbench", [&] { return Exists(pg + "pgbench"); }, "the PostgreSQL client benchmark"},
-      {"redis-server", [] { return OnPath("redis-server"); }, "redis-* scenarios"},
-      {"redis-benchmark", [] { return OnPath("redis-benchmark"); }, "the Redis client benchmark"},
-      {"/dev/fuse", [] { return Exists("/dev/fuse"); }, "crashfs power cuts (*-powercut, sqlite-crashpoints)"},
-      {"fusermount3", [] { return OnPath("fusermount3"); }, "crashfs power cuts"},
-      {"fiu-run / fiu-ctrl (libfiu)", [] { return OnPath("fiu-run") && OnPath("fiu-ctrl"); },
-       "libfiu fault points (*-fsync-eio on SQLite/Redis, *-enospc)"},
-      {"podman", [] { return OnPath("podman"); }, "container scenarios on podman"},
-      {"runc", [] { return OnPath("runc") || Exists("/usr/sbin/runc"); }, "podman containers (crun fails here)"},
-      {"dockerd", [] { return OnPath("dockerd"); }, "container scenarios on docker"},
-  };
   size_t missing = 0;
-  for (const auto& c : checks) {
-    const bool ok = c.present();
-    if (!ok) ++missing;
-    out << (ok ? "  ok       " : "  MISSING  ") << std::left << std::setw(52) << c.name
-        << (ok ? "" : "disables: " + c.disables) << "\n";
+  for (const auto& c : CollectChecks()) {
+    const std::string why = c.prerequisite.missing();
+    if (!why.empty()) ++missing;
+    out << (why.empty() ? "  ok       " : "  MISSING  ") << std::left << std::setw(52) << c.prerequisite.name
+        << (why.empty() ? "" : why + "; blocks " + Summary(c.needed_by)) << "\n";
   }
   out << "\nscenarios:\n";
-  for (const auto* s : Registry::Global().All()) {
-    const std::string why = s->missing_prerequisite ? s->missing_prerequisite() : "";
-    out << (why.empty() ? "  ready    " : "  blocked  ") << std::left << std::setw(28) << s->name << why << "\n";
+  size_t blocked = 0;
+  for (const auto& s : Registry::Global().All()) {
+    const std::string why = MissingPrerequisite(s.name);
+    if (!why.empty()) ++blocked;
+    out << (why.empty() ? "  ready    " : "  blocked  ") << std::left << std::setw(28) << s.name << why << "\n";
   }
-  out << "\n" << (missing ? std::to_string(missing) + " prerequisite(s) missing; ci/setup.sh installs them"
-                          : "everything crashlab can use is present")
+  out << "\n"
+      << (missing ? std::to_string(missing) + " prerequisite(s) missing, " + std::to_string(blocked) +
+                        " scenario(s) blocked; ci/setup.sh installs them"
+                  : "everything the registered scenarios need is present")
       << "\n";
-  return 0;
+  return blocked ? 1 : 0;
 }
 
 }  // namespace crashlab::tools

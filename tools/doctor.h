@@ -4,6 +4,7 @@
 #include <ostream>
 
 namespace crashlab::tools {
-// Prints one line per prerequisite; returns 0 (doctor reports, it does not fail).
+// Prints one line per prerequisite the registered specs declare, then each scenario;
+// returns 1 if a registered scenario cannot run here (a CI gate), else 0.
 int Doctor(std::ostream& out);
 }  // namespace crashlab::tools

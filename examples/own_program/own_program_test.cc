@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "faults/kill/kill_fault.h"
+#include "faults/process/process_fault.h"
 #include "framework/process.h"
 #include "framework/testing/crash_test.h"
 

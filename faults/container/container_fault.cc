@@ -200,24 +200,6 @@ std::unique_ptr<Fault> MakeContainerFault(ContainerFaultOptions options) {
   return std::make_unique<ContainerFault>(std::move(options));
 }
 
-std::vector<Knob> ContainerFaultKnobs(std::vector<std::string> mounts, const std::string& fault) {
-  return {
-      Knob::Choice("engine", "auto", {"auto", "podman", "docker"},
-                   "container engine (auto: podman if usable, else docker); started privately"),
-      Knob::Choice("mount", "bind", std::move(mounts),
-                   "data on a bind-mounted host dir, a named volume, or (none) only in the "
-                   "container's layer"),
-      Knob::Choice(
-          "fault", fault, {"kill", "stop", "restart", "pause", "policy", "recreate"},
-          "kill: engine kill + start; stop: stop -t 0 + start; restart: graceful restart; "
-          "pause: freeze then unpause; policy: crash the main process, --restart brings it "
-          "back; recreate: rm + run (only mounted data survives)"),
-      Knob::Choice("policy", "on-failure", {"on-failure", "always"},
-                   "restart policy for fault=policy"),
-      Knob::Int("hold_ms", 1500, "fault=pause: how long the containers stay frozen", 0, 600000),
-  };
-}
-
 std::string MissingContainerEngine() {
   std::string why;
   return ChooseEngine("auto", &why) ? "" : why;

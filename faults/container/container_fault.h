@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "framework/fault.h"
-#include "framework/scenario.h"
+#include "framework/registry.h"
 
 namespace crashlab::container {
 
@@ -43,10 +43,6 @@ struct ContainerFaultOptions {
 //   Target::Recover then reports it as unrecoverable)
 std::unique_ptr<Fault> MakeContainerFault(ContainerFaultOptions options);
 
-// The knobs every containerized scenario takes: engine, mount (one of `mounts`), fault
-// (default `fault`), policy and hold_ms, as MakeContainerFault and ContainerTarget read them.
-std::vector<Knob> ContainerFaultKnobs(std::vector<std::string> mounts,
-                                      const std::string& fault = "kill");
 // Why no container engine can run here ("" if one can).
 std::string MissingContainerEngine();
 

@@ -12,20 +12,20 @@ namespace fs = std::filesystem;
 
 namespace crashlab::container {
 
-Storage ParseStorage(const std::string& s) {
-  if (s == "bind") return Storage::kBind;
-  if (s == "volume") return Storage::kVolume;
-  if (s == "none") return Storage::kNone;
+Mount ParseMount(const std::string& s) {
+  if (s == "bind") return Mount::kBind;
+  if (s == "volume") return Mount::kVolume;
+  if (s == "none") return Mount::kNone;
   throw std::invalid_argument("mount must be bind, volume or none, not '" + s + "'");
 }
 
-std::string ToString(Storage s) {
+std::string ToString(Mount s) {
   switch (s) {
-    case Storage::kBind:
+    case Mount::kBind:
       return "bind";
-    case Storage::kVolume:
+    case Mount::kVolume:
       return "volume";
-    case Storage::kNone:
+    case Mount::kNone:
       return "none";
   }
   return "?";
@@ -47,7 +47,7 @@ ContainerTarget::ContainerTarget(ContainerTargetOptions options,
   if (!options_.engine) throw std::invalid_argument("ContainerTarget needs an engine");
   if (options_.containers < 1)
     throw std::invalid_argument("ContainerTarget: containers must be >= 1");
-  if (options_.storage == Storage::kNone && options_.containers > 1) {
+  if (options_.mount == Mount::kNone && options_.containers > 1) {
     throw std::invalid_argument(
         "mount=none gives each container its own writable layer: one container only");
   }
@@ -72,14 +72,14 @@ std::string ContainerTarget::ContainerName(int index) const {
 ContainerPaths ContainerTarget::Paths(int index) const {
   ContainerPaths p;
   p.run = options_.dir / "run";
-  switch (options_.storage) {
-    case Storage::kBind:
+  switch (options_.mount) {
+    case Mount::kBind:
       p.data = options_.dir / "data";
       break;
-    case Storage::kVolume:
+    case Mount::kVolume:
       p.data = options_.engine->VolumePath(VolumeName());
       break;
-    case Storage::kNone: {
+    case Mount::kNone: {
       auto it = root_cache_.find(index);
       if (it == root_cache_.end()) {
         it = root_cache_.emplace(index, options_.engine->RootPath(ContainerName(index))).first;
@@ -97,19 +97,19 @@ void ContainerTarget::Start() {
   const auto [uid, gid] = ParseUser(options_.user);
   fs::create_directories(options_.dir / "run");
   ChownRecursive(options_.dir / "run", uid, gid);
-  if (options_.storage == Storage::kBind) {
+  if (options_.mount == Mount::kBind) {
     // An unprivileged store needs its data dir to be its own: chown, 0750.
     fs::create_directories(options_.dir / "data");
     ChownRecursive(options_.dir / "data", uid, gid);
     fs::permissions(options_.dir / "data", fs::perms(0750), fs::perm_options::replace);
-  } else if (options_.storage == Storage::kVolume) {
+  } else if (options_.mount == Mount::kVolume) {
     options_.engine->Check({"volume", "create", VolumeName()});
   }
   const std::string image = options_.engine->BaseImage();
-  store_->Setup(options_.storage == Storage::kNone ? ContainerPaths{{}, options_.dir / "run"}
+  store_->Setup(options_.mount == Mount::kNone ? ContainerPaths{{}, options_.dir / "run"}
                                                    : Paths(0));
   for (const auto& cmd : store_->InitCommands()) {
-    if (options_.storage == Storage::kNone) {
+    if (options_.mount == Mount::kNone) {
       throw std::invalid_argument(store_->Name() +
                                   " needs an init step: mount=none is not supported");
     }
@@ -131,10 +131,10 @@ std::vector<std::string> ContainerTarget::CommonArgs() const {
     a.push_back("--volume");
     a.push_back(host + ":" + inside + ":ro");
   }
-  if (options_.storage == Storage::kBind) {
+  if (options_.mount == Mount::kBind) {
     a.push_back("--volume");
     a.push_back((options_.dir / "data").string() + ":/data");
-  } else if (options_.storage == Storage::kVolume) {
+  } else if (options_.mount == Mount::kVolume) {
     a.push_back("--volume");
     a.push_back(VolumeName() + ":/data");
   }
@@ -273,7 +273,7 @@ std::map<std::string, std::string> ContainerTarget::Config() const {
   auto c = store_->Config();
   c["container.engine"] = options_.engine->Name();
   c["container.count"] = std::to_string(options_.containers);
-  c["container.mount"] = ToString(options_.storage);
+  c["container.mount"] = ToString(options_.mount);
   c["container.user"] = options_.user;
   c["container.restart_policy"] = options_.restart_policy.empty() ? "no" : options_.restart_policy;
   c["container.image"] =

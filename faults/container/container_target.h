@@ -16,9 +16,9 @@
 namespace crashlab::container {
 
 // Where the store's data lives.
-enum class Storage { kBind, kVolume, kNone };
-Storage ParseStorage(const std::string& s);  // "bind" | "volume" | "none"
-std::string ToString(Storage s);
+enum class Mount { kBind, kVolume, kNone };
+Mount ParseMount(const std::string& s);  // "bind" | "volume" | "none"
+std::string ToString(Mount s);
 
 // Where a container's parts are, seen from the host.
 struct ContainerPaths {
@@ -64,7 +64,7 @@ struct ContainerTargetOptions {
   std::filesystem::path dir;      // host dir for data (bind), sockets and logs
   std::string name = "crashlab";  // containers are named NAME-0, NAME-1, ...
   int containers = 1;
-  Storage storage = Storage::kBind;
+  Mount mount = Mount::kBind;
   std::string user = "10001:10001";  // the image's unprivileged `crashlab` user
   std::string restart_policy;        // "" (none) | "always" | "on-failure"
   Millis ready_timeout = Millis(30000);
@@ -114,7 +114,7 @@ class ContainerTarget : public Target {
   ContainerTargetOptions options_;
   std::unique_ptr<ContainerStore> store_;
   std::vector<bool> created_;
-  mutable std::map<int, std::filesystem::path> root_cache_;  // storage none: merged dirs
+  mutable std::map<int, std::filesystem::path> root_cache_;  // mount none: merged dirs
 };
 
 }  // namespace crashlab::container

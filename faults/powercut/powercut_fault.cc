@@ -1,5 +1,5 @@
-// PowerCutFault, CrashPointFault and SyncErrorFault: the runner sequence of crashfs's
-// README (freeze -> SIGKILL -> power cut -> reap) and windows of failing syncs.
+// PowerCutFault and CrashPointFault: the runner sequence of crashfs's README
+// (freeze -> SIGKILL -> power cut -> reap).
 #include "faults/powercut/powercut_fault.h"
 
 #include <signal.h>
@@ -11,7 +11,6 @@
 #include <sstream>
 #include <thread>
 
-#include "faults/fiu/fiu.h"
 #include "framework/process.h"
 #include "framework/scenario.h"
 
@@ -29,20 +28,6 @@ crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
   auto t = crashfs::ParseTorn(s);
   if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");
   return *t;
-}
-
-SyncErrorVia ParseSyncErrorVia(const std::string& s) {
-  if (s == "syncfault") return SyncErrorVia::kSyncfault;
-  if (s == "fiu") return SyncErrorVia::kFiu;
-  if (s == "crashfs") return SyncErrorVia::kCrashfs;
-  throw UsageError("via must be syncfault, fiu or crashfs, not '" + s + "'");
-}
-
-std::vector<std::string> FiuWrapper(const fs::path& ctl_dir) {
-  fs::create_directories(ctl_dir);
-  fiu::RunOptions o;
-  o.ctl_dir = ctl_dir;
-  return fiu::FiuRunArgv(o, {});
 }
 
 namespace {
@@ -95,7 +80,7 @@ void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, 
 }
 
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
-FaultEvent CutAndReap(Target& target, Storage& storage, crashfs::CutOptions::Torn torn,
+FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage, crashfs::CutOptions::Torn torn,
                       const std::string& frozen_by, uint64_t& last_seq) {
   crashfs::CrashFs& cfs = *storage.crashfs();
   cfs.Freeze();
@@ -104,12 +89,12 @@ FaultEvent CutAndReap(Target& target, Storage& storage, crashfs::CutOptions::Tor
   for (Process* p : procs) p->SignalGroup(SIGKILL);
   // Processes outside the target's groups that use the mount (PostgreSQL backends call
   // setsid): none may live on to write to the new mount after the cut.
-  const int others = KillUsersOf(storage.mountpoint());
-  const uint64_t bytes_before = TreeBytes(storage.backing());
+  const int others = storage::KillUsersOf(storage.mountpoint());
+  const uint64_t bytes_before = storage::TreeBytes(storage.backing());
   crashfs::CutOptions cut;
   cut.torn = torn;
   const crashfs::CutReport r = cfs.PowerCut(cut);
-  const uint64_t bytes_after = TreeBytes(storage.backing());
+  const uint64_t bytes_after = storage::TreeBytes(storage.backing());
   std::string reap_error;
   for (Process* p : procs) {
     try {
@@ -146,7 +131,7 @@ FaultEvent CutAndReap(Target& target, Storage& storage, crashfs::CutOptions::Tor
 
 class PowerCutFault : public Fault {
  public:
-  PowerCutFault(std::shared_ptr<Storage> storage, crashfs::CutOptions::Torn torn)
+  PowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn)
       : storage_(std::move(storage)), torn_(torn) {}
   std::string Name() const override { return "power-cut"; }
   void BeginCycle(Target&, uint32_t, std::function<void()>) override {
@@ -168,7 +153,7 @@ class PowerCutFault : public Fault {
   bool CutsPower() const override { return true; }
 
  private:
-  std::shared_ptr<Storage> storage_;
+  std::shared_ptr<storage::LocalStorage> storage_;
   crashfs::CutOptions::Torn torn_;
   std::mutex mu_;
   bool cut_ = false;                 // guarded by mu_
@@ -178,7 +163,7 @@ class PowerCutFault : public Fault {
 
 class CrashPointFault : public Fault {
  public:
-  CrashPointFault(std::shared_ptr<Storage> storage, std::vector<crashfs::OpKind> kinds, uint32_t per_kind,
+  CrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds, uint32_t per_kind,
                   std::string glob)
       : storage_(std::move(storage)), kinds_(std::move(kinds)), per_kind_(per_kind), glob_(std::move(glob)) {}
   ~CrashPointFault() override { StopWaiter(); }
@@ -249,7 +234,7 @@ class CrashPointFault : public Fault {
     if (waiter_.joinable()) waiter_.join();
   }
 
-  std::shared_ptr<Storage> storage_;
+  std::shared_ptr<storage::LocalStorage> storage_;
   std::vector<crashfs::OpKind> kinds_;
   uint32_t per_kind_;
   std::string glob_;
@@ -259,160 +244,21 @@ class CrashPointFault : public Fault {
   uint64_t last_seq_ = 0;
 };
 
-class SyncErrorFault : public Fault {
- public:
-  SyncErrorFault(std::shared_ptr<Storage> storage, SyncErrorOptions o) : storage_(std::move(storage)), o_(std::move(o)) {
-    if (o_.fiu_points.empty()) o_.fiu_points = {fiu::points::kFsync, fiu::points::kFdatasync};
-  }
-  std::string Name() const override { return o_.name; }
-
-  FaultEvent Inject(Target& target, Rng& rng) override {
-    const auto window = std::chrono::milliseconds(rng.Uniform(o_.min_window.count(), o_.max_window.count()));
-    std::vector<Process*> procs = target.Processes();
-    FaultEvent ev;
-    ev.fault = o_.name;
-    auto& x = ev.extra;
-    x["window_ms"] = std::to_string(window.count());
-    x["errno"] = std::to_string(o_.error);
-    std::vector<std::unique_ptr<fiu::FiuControl>> fius;
-    std::map<syncfault::Function, syncfault::Counters> before;
-    uint64_t crashfs_seq = 0;
-    // Open the window.
-    switch (o_.via) {
-      case SyncErrorVia::kSyncfault: {
-        auto& c = storage_->SyncControl();
-        for (auto f : syncfault::kDataSyncFunctions) before[f] = c.counters(f);
-        c.SetRule(syncfault::kDataSyncFunctions, syncfault::Rule::Fail(o_.error));
-        x["via"] = "syncfault";
-        x["functions"] = "fsync,fdatasync,syncfs,sync_file_range,msync";
-        break;
-      }
-      case SyncErrorVia::kFiu: {
-        int enabled = 0;
-        for (Process* p : procs) {
-          auto c = std::make_unique<fiu::FiuControl>(o_.fiu_ctl_dir, p->pid());
-          c->set_timeout(std::chrono::milliseconds(2000));
-          for (const auto& point : o_.fiu_points) {
-            fiu::FailurePoint fp;
-            fp.name = point;
-            fp.failinfo = o_.error;
-            if (c->Enable(fp)) ++enabled;
-          }
-          fius.push_back(std::move(c));
-        }
-        x["via"] = "fiu";
-        std::string pts;
-        for (const auto& p : o_.fiu_points) pts += (pts.empty() ? "" : ",") + p;
-        x["functions"] = pts;
-        x["fiu_points_enabled"] = std::to_string(enabled);
-        break;
-      }
-      case SyncErrorVia::kCrashfs: {
-        if (storage_->crashfs() == nullptr) throw std::runtime_error(o_.name + ": via=crashfs needs storage=crashfs");
-        for (const auto& e : storage_->crashfs()->Events()) crashfs_seq = std::max(crashfs_seq, e.seq);
-        storage_->crashfs()->SetSyncMode(crashfs::SyncMode::kFail);
-        x["via"] = "crashfs";
-        x["functions"] = "fsync,fdatasync,fsyncdir";
-        break;
-      }
-    }
-    // While it is open: watch what the store does.
-    std::set<std::string> marked;
-    std::map<pid_t, std::string> exited;
-    const auto end = Clock::now() + window;
-    for (;;) {
-      for (Process* p : procs) {
-        if (!exited.count(p->pid()) && !p->Running()) exited[p->pid()] = p->name() + " " + p->DescribeExit();
-      }
-      CollectMarkers(target, marked);
-      if (Clock::now() >= end || supervisor::Interrupted()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    // Close it.
-    switch (o_.via) {
-      case SyncErrorVia::kSyncfault: {
-        storage_->ApplyBaseSyncMode();
-        uint64_t failed = 0;
-        for (auto f : syncfault::kDataSyncFunctions) {
-          const auto now = storage_->SyncControl().counters(f);
-          const uint64_t n = now.failed - before[f].failed;
-          failed += n;
-          if (n) x[std::string("failed.") + syncfault::FunctionName(f)] = std::to_string(n);
-        }
-        x["failed_calls"] = std::to_string(failed);
-        break;
-      }
-      case SyncErrorVia::kFiu:
-        for (size_t i = 0; i < fius.size(); ++i) {
-          if (!procs[i]->Running()) continue;  // fiu-ctrl would block on a dead target
-          for (const auto& point : o_.fiu_points) fius[i]->Disable(point);
-        }
-        break;
-      case SyncErrorVia::kCrashfs: {
-        storage_->ApplyBaseSyncMode();
-        uint64_t failed = 0;
-        for (const auto& e : storage_->crashfs()->Events()) {
-          if (e.seq > crashfs_seq && e.error == EIO && e.note == "injected") ++failed;
-        }
-        x["failed_calls"] = std::to_string(failed);
-        break;
-      }
-    }
-    CollectMarkers(target, marked);
-    std::string ex;
-    for (const auto& [pid, what] : exited) ex += (ex.empty() ? "" : "; ") + what;
-    x["store_exited"] = ex.empty() ? "no" : ex;
-    std::string lines;
-    for (const auto& l : marked) lines += l + "\n";
-    x["store_log"] = lines;
-    x["store_log_marked"] = std::to_string(marked.size());
-    // Then a crash: whatever the store acknowledged must survive a restart.
-    for (Process* p : procs) p->SignalGroup(SIGKILL);
-    const int others = KillUsersOf(target.DataDir());
-    ev.detail = std::to_string(window.count()) + " ms of " + x["functions"] + " failing with errno " +
-                std::to_string(o_.error) + " via " + x["via"] + ", then SIGKILL of " +
-                std::to_string(procs.size()) + " group(s) + " + std::to_string(others) + " process(es)";
-    return ev;
-  }
-
- private:
-  void CollectMarkers(Target& target, std::set<std::string>& marked) {
-    if (o_.log_markers.empty()) return;
-    std::istringstream in(target.LogExcerpt());
-    std::string line;
-    while (std::getline(in, line)) {
-      for (const auto& m : o_.log_markers) {
-        if (line.find(m) != std::string::npos && marked.size() < 20) marked.insert(line);
-      }
-    }
-  }
-
-  std::shared_ptr<Storage> storage_;
-  SyncErrorOptions o_;
-};
-
 }  // namespace
 
-std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<Storage> storage, crashfs::CutOptions::Torn torn) {
+std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn) {
   if (!storage || storage->crashfs() == nullptr) {
     throw UsageError("a power cut needs storage=crashfs (the layer that knows what was synced)");
   }
   return std::make_unique<PowerCutFault>(std::move(storage), torn);
 }
 
-std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<Storage> storage, std::vector<crashfs::OpKind> kinds,
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds,
                                            uint32_t per_kind, std::string glob) {
   if (!storage || storage->crashfs() == nullptr) throw UsageError("crash points need storage=crashfs");
   if (kinds.empty() || per_kind == 0) throw UsageError("crash points: need at least one op kind and K >= 1");
   return std::make_unique<CrashPointFault>(std::move(storage), std::move(kinds), per_kind, std::move(glob));
 }
 
-std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<Storage> storage, SyncErrorOptions options) {
-  if (options.via == SyncErrorVia::kCrashfs && (!storage || storage->crashfs() == nullptr)) {
-    throw UsageError("via=crashfs needs storage=crashfs");
-  }
-  if (options.via == SyncErrorVia::kSyncfault) storage->SyncControl();  // before the target's env is taken
-  return std::make_unique<SyncErrorFault>(std::move(storage), std::move(options));
-}
 
 }  // namespace crashlab::powercut

@@ -7,9 +7,8 @@
 namespace crashlab::testing {
 
 std::string MissingPrerequisite(const std::string& scenario) {
-  const ScenarioSpec* spec = Registry::Global().Find(scenario);
-  if (spec == nullptr) return "scenario " + scenario + " is not registered in this binary";
-  return spec->missing_prerequisite ? spec->missing_prerequisite() : "";
+  if (!Registry::Global().Find(scenario)) return "scenario " + scenario + " is not registered in this binary";
+  return crashlab::MissingPrerequisite(scenario);
 }
 
 void CrashTest::SetUp() { supervisor::Init(); }

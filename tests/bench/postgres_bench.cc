@@ -21,7 +21,7 @@
 #include "framework/process.h"
 #include "framework/runner.h"
 #include "framework/workload.h"
-#include "faults/kill/kill_fault.h"
+#include "faults/process/process_fault.h"
 #include "workloads/postgres/postgres_client.h"
 #include "workloads/postgres/postgres_target.h"
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "faults/kill/kill_fault.h"
+#include "faults/process/process_fault.h"
 #include "framework/process.h"
 #include "framework/runner.h"
 #include "framework/workload.h"

@@ -63,6 +63,78 @@ TEST_F(CliTest, ListShowsSqliteKill) {
   EXPECT_NE(r.out.find("sqlite-kill"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, ListHasEveryStoreFaultPairAndTodaysNames) {
+  const Result r = Cli({"list"}, dir_.path());
+  for (const char* name :
+       {"postgres-pause", "redis-pause", "redis-crashpoints", "postgres-crashpoints", "sqlite-kill", "sqlite-pause",
+        "sqlite-powercut", "sqlite-crashpoints", "sqlite-fsync-eio", "sqlite-enospc", "postgres-kill",
+        "postgres-powercut", "postgres-fsync-eio", "redis-kill", "redis-powercut", "redis-fsync-eio",
+        "sqlite-container-restart", "postgres-container-restart", "redis-container-restart",
+        "sqlite-multi-container"}) {
+    EXPECT_NE(r.out.find(std::string("\n") + name + " "), std::string::npos) << name << "\n" << r.out;
+  }
+  EXPECT_EQ(r.out.find("postgres-enospc"), std::string::npos) << "PostgreSQL cannot run under fiu-run";
+  EXPECT_EQ(r.out.find("seed 0"), std::string::npos) << "descriptions say what a scenario does";
+}
+
+// Every shipped spec file names registered stores, faults and knobs.
+TEST_F(CliTest, EveryShippedSpecFileIsValid) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(CRASHLAB_SPECS_DIR)) {
+    if (e.path().extension() != ".toml") continue;
+    ++n;
+    const Result r = Cli({"run", "-f", e.path().string(), "--dry-run"}, dir_.path());
+    EXPECT_EQ(r.code, 0) << e.path() << ": " << r.out;
+    EXPECT_NE(r.out.find("scenario  "), std::string::npos) << r.out;
+  }
+  EXPECT_GE(n, 5u);
+}
+
+// A spec mixing kill, pause and power cut: valid, and every fault fired (report.json).
+TEST_F(CliTest, SpecFileMixesFaultsAcrossCycles) {
+  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "crashfs needs root and /dev/fuse";
+  const auto report = dir_.path() / "mixed";
+  const Result r = Cli({"run", "-f", std::string(CRASHLAB_SPECS_DIR) + "/sqlite-chaos.toml", "--cycles", "9",
+                        "--report", report.string()},
+                       dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const json j = ReadJson(report / "report.json");
+  EXPECT_EQ(j["verdict"], "valid");
+  EXPECT_EQ(j["faults_fired"], json({{"kill", 3}, {"pause", 3}, {"powercut", 3}})) << j["faults_fired"];
+  EXPECT_EQ(j["config"]["spec_file"], std::string(CRASHLAB_SPECS_DIR) + "/sqlite-chaos.toml");
+}
+
+// Mixing must not dilute detection: SQLite with synchronous=OFF loses acknowledged
+// commits in the power-cut cycles of a kill/pause/power-cut mix.
+TEST_F(CliTest, MixedFaultsStillCatchLoss) {
+  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "crashfs needs root and /dev/fuse";
+  const auto report = dir_.path() / "lossy";
+  const Result r = Cli({"run", "sqlite-powercut", "--set", "fault=kill,pause,powercut", "--set", "synchronous=off",
+                        "--cycles", "9", "--keep-going", "--report", report.string()},
+                       dir_.path());
+  EXPECT_EQ(r.code, 1) << r.out;
+  const json j = ReadJson(report / "report.json");
+  EXPECT_EQ(j["verdict"], "invalid");
+  EXPECT_GT(j["anomalies"].value("lost", 0), 0) << j["anomalies"];
+}
+
+TEST_F(CliTest, SpecFileErrorsNameFileLineAndKey) {
+  const auto spec = dir_.path() / "typo.toml";
+  std::ofstream(spec) << "scenario = \"sqlite-kill\"\ncycles = 3\n[knobs]\nsynchronus = \"full\"\n";
+  Result r = Cli({"run", "-f", spec.string()}, dir_.path());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(spec.string() + ":4: unknown knob 'synchronus'"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  std::ofstream(spec) << "scenario = \"sqlite-kill\"\nwrokers = 2\n";
+  r = Cli({"run", "-f", spec.string()}, dir_.path());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(spec.string() + ":2: unknown key 'wrokers'"), std::string::npos) << r.out;
+  std::ofstream(spec) << "scenario = \"sqlite-kill\"\n[knobs]\nsynchronous = \"sometimes\"\n";
+  r = Cli({"run", "-f", spec.string()}, dir_.path());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(spec.string() + ":3: bad value 'sometimes' for synchronous"), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, DoctorReports) {
   const Result r = Cli({"doctor"}, dir_.path());
   EXPECT_EQ(r.code, 0);
@@ -74,7 +146,7 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
   std::ofstream(dir_.path() / "a-file") << "x";
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"run", "no-such"}, "unknown scenario 'no-such'"},
-      {{"run", "sqlite-kill", "--set", "nope=1"}, "unknown --set key 'nope'"},
+      {{"run", "sqlite-kill", "--set", "nope=1"}, "unknown knob 'nope'"},
       {{"run", "sqlite-kill", "--set", "synchronous=sometimes"}, "bad value 'sometimes' for synchronous"},
       {{"run", "sqlite-kill", "--set", "novalue"}, "--set expects KEY=VALUE"},
       {{"run", "sqlite-kill", "--cycles", "many"}, "--cycles"},

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/capabilities.h"
 #include "framework/process.h"
 #include "framework/target.h"
 
@@ -44,7 +45,7 @@ struct PostgresOptions {
 // The server binaries are present ("" if so, else why not).
 std::string MissingPostgres(const std::filesystem::path& bin_dir = "/usr/lib/postgresql/15/bin");
 
-class PostgresTarget : public Target {
+class PostgresTarget : public Target, public Checkpointer, public ClusterSignaller {
  public:
   explicit PostgresTarget(PostgresOptions options);
   ~PostgresTarget() override;
@@ -67,7 +68,7 @@ class PostgresTarget : public Target {
   // Pid of the running postmaster (-1 if none).
   pid_t postmaster_pid() const { return postmaster_.pid(); }
   // Runs CHECKPOINT on the running server; throws on failure.
-  void Checkpoint();
+  void Checkpoint() override;
   // Kills the postmaster and every process of this cluster (found by working directory:
   // PostgreSQL children call setsid(), so they are not in the postmaster's group), and
   // proves them gone. Throws std::runtime_error if one survives.
@@ -76,7 +77,7 @@ class PostgresTarget : public Target {
   ProcessOptions PostmasterOptions() const;
   // Sends `sig` at once to the postmaster's group and every process of the cluster
   // (backends included); returns how many processes it signalled. Proves nothing.
-  int SignalCluster(int sig);
+  int SignalCluster(int sig) override;
   // The user the server runs as (nullopt: the runner's own user).
   const std::optional<UserId>& run_as() const { return user_; }
 

@@ -22,34 +22,27 @@ int64_t MonotonicNs() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-class InstantRecordingFault : public Fault {
+class InstantRecordingFault : public FaultWrapper {
  public:
   InstantRecordingFault(std::unique_ptr<Fault> inner, std::shared_ptr<FaultClock> clock)
-      : inner_(std::move(inner)), clock_(std::move(clock)) {}
-  std::string Name() const override { return inner_->Name(); }
-  void Setup(Target& t) override { inner_->Setup(t); }
+      : FaultWrapper(std::move(inner)), clock_(std::move(clock)) {}
   void BeginCycle(Target& t, uint32_t cycle, std::function<void()> fire) override {
     marked_at_trigger_ = false;
-    inner_->BeginCycle(t, cycle, std::move(fire));
+    FaultWrapper::BeginCycle(t, cycle, std::move(fire));
   }
   // An op-based trigger's acknowledgement is the fault's instant (a power cut freezes
   // its storage there), not the later Inject.
   void AtTrigger(Target& t) override {
     clock_->Mark();
     marked_at_trigger_ = true;
-    inner_->AtTrigger(t);
+    FaultWrapper::AtTrigger(t);
   }
   FaultEvent Inject(Target& t, Rng& rng) override {
     if (!marked_at_trigger_.exchange(false)) clock_->Mark();
-    return inner_->Inject(t, rng);
+    return FaultWrapper::Inject(t, rng);
   }
-  void Heal(Target& t) override { inner_->Heal(t); }
-  bool NeedsRecovery() const override { return inner_->NeedsRecovery(); }
-  bool CutsPower() const override { return inner_->CutsPower(); }
-  void Teardown(Target& t) override { inner_->Teardown(t); }
 
  private:
-  std::unique_ptr<Fault> inner_;
   std::shared_ptr<FaultClock> clock_;
   std::atomic<bool> marked_at_trigger_{false};
 };

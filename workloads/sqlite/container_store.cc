@@ -1,6 +1,5 @@
 // SQLite in containers: the SQLite agent (workloads/sqlite) in --listen mode, one agent
-// container per worker on one database; scenarios sqlite-container-restart and
-// sqlite-multi-container.
+// container per worker on one database.
 #include <fcntl.h>
 #include <poll.h>
 #include <sqlite3.h>
@@ -12,17 +11,19 @@
 #include <cstring>
 #include <thread>
 
-#include "faults/container/container_fault.h"
+#include "faults/container/container_host.h"
 #include "faults/container/container_target.h"
 #include "framework/process.h"
-#include "framework/scenario.h"
+#include "workloads/sqlite/container_store.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/sqlite_target.h"
 
 namespace fs = std::filesystem;
 
-namespace crashlab::container {
+namespace crashlab::sqlite {
 namespace {
+
+using namespace crashlab::container;
 
 constexpr const char* kAgentInside = "/crashlab/bin/crashlab-sqlite-agent";
 
@@ -45,7 +46,7 @@ int ConnectAgent(const fs::path& sock, Millis timeout) {
   pollfd p{fd, POLLIN, 0};
   char c = 0;
   if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1 || ::read(fd, &c, 1) != 1 ||
-      c != sqlite::kReady) {
+      c != kReady) {
     ::close(fd);
     return -1;
   }
@@ -60,7 +61,7 @@ class SocketClient : public Client {
     if (fd_ >= 0) ::close(fd_);
   }
 
-  void Prepare(const DataModel& model) override { sqlite::PrepareSqliteAccounts(db_, model); }
+  void Prepare(const DataModel& model) override { PrepareSqliteAccounts(db_, model); }
 
   Outcome Apply(const Op& op) override {
     if (fd_ < 0) {
@@ -88,7 +89,7 @@ class SocketClient : public Client {
   // The runner reads the file in place, as root, while the agents run (they hold -wal
   // and -shm open, so nothing root-owned appears in the store's dir; the fault records
   // the owners after every cycle).
-  ObservedState ReadState() override { return sqlite::ReadSqliteState(db_); }
+  ObservedState ReadState() override { return ReadSqliteState(db_); }
 
  private:
   Outcome Drop() {
@@ -119,7 +120,7 @@ class SqliteContainerStore : public ContainerStore {
             "/crashlab/run/" + SocketName(index)};
   }
   std::vector<std::pair<std::string, std::string>> ExtraMounts() const override {
-    return {{sqlite::AgentPath().string(), kAgentInside}};
+    return {{AgentPath().string(), kAgentInside}};
   }
   bool Ready(int index, const ContainerPaths& paths, Millis timeout) override {
     const int fd = ConnectAgent(paths.run / SocketName(index), timeout);
@@ -146,97 +147,15 @@ class SqliteContainerStore : public ContainerStore {
   Millis op_timeout_;
 };
 
-std::vector<Knob> ContainerKnobs(const std::string& fault, const std::string& scope) {
-  std::vector<Knob> k = ContainerFaultKnobs({"bind", "volume", "none"}, fault);
-  k.insert(k.end(),
-           {
-               Knob::Choice("scope", scope, {"all", "one", "some"},
-                            "which containers a cycle hits (seeded)"),
-               Knob::Int("op_timeout_ms", 1000, "client timeout per op (a frozen store -> unknown)",
-                         10, 600000),
-               Knob::Choice("journal_mode", "wal", {"wal", "delete", "truncate", "persist"},
-                            "SQLite journal mode"),
-               Knob::Choice("synchronous", "full", {"off", "normal", "full", "extra"},
-                            "SQLite synchronous"),
-               Knob::Choice("workload", "ledger", {"ledger", "bank", "kv"},
-                            "ledger, bank transfers or key-value"),
-           });
-  return k;
-}
-
-std::string MissingSqliteContainer() {
-  if (!fs::exists(sqlite::AgentPath()))
-    return "sqlite agent not built: " + sqlite::AgentPath().string();
-  return MissingContainerEngine();
-}
-
-ScenarioParts BuildSqliteContainer(ScenarioContext& ctx) {
-  const Knobs& k = ctx.knobs;
-  const ContainerAction action = ParseAction(k.Get("fault"));
-  const Storage storage = ParseStorage(k.Get("mount"));
-  if (storage == Storage::kNone && ctx.options.workers > 1) {
-    throw UsageError("mount=none keeps the database in one container's layer: use --workers 1");
-  }
-  auto res = MakeEngineResource(k.Get("engine"));
-  ContainerTargetOptions o;
-  o.engine = res->engine;
-  o.dir = ctx.work_dir / "store";
-  o.name = "crashlab-sqlite";
-  o.containers = ctx.options.workers;  // one agent (one connection at a time) per worker
-  o.storage = storage;
-  if (action == ContainerAction::kPolicy) {
-    o.restart_policy = k.Get("policy");
-    o.ready_timeout = std::max(o.ready_timeout, kPolicyReadyTimeout);
-  }
-  auto store = std::make_unique<SqliteContainerStore>(k.Get("journal_mode"), k.Get("synchronous"),
-                                                      Millis(k.GetInt("op_timeout_ms")));
-  ScenarioParts p;
-  p.resources.push_back(res);
-  p.target = std::make_unique<ContainerTarget>(std::move(o), std::move(store));
-  const std::string& w = k.Get("workload");
-  p.workload = w == "bank" ? MakeBankWorkload(8, 1000)
-               : w == "kv" ? MakeKeyValueWorkload()
-                           : MakeLedgerWorkload();
-  ContainerFaultOptions fo;
-  fo.action = action;
-  fo.scope = k.Get("scope");
-  fo.pause_hold = Millis(k.GetInt("hold_ms"));
-  p.fault = MakeContainerFault(fo);
-  return p;
-}
-
 }  // namespace
 
-CRASHLAB_SCENARIO(sqlite_container_restart) {
-  ScenarioSpec s;
-  s.name = "sqlite-container-restart";
-  s.description =
-      "SQLite agent in a container of a private podman/docker engine: kill/stop/restart/pause/"
-      "restart-policy/recreate cycles with bind, volume or no mount";
-  s.knobs = ContainerKnobs("kill", "all");
-  s.default_cycles = 5;
-  s.default_workers = 1;
-  s.default_schedule = "ops:20-200";
-  s.labels = {"sqlite", "container"};
-  s.missing_prerequisite = MissingSqliteContainer;
-  s.build = BuildSqliteContainer;
-  return s;
+StoreParts BuildSqliteContainer(StoreContext& ctx, std::unique_ptr<Workload> workload) {
+  const Knobs& k = ctx.knobs;
+  // One agent (one connection at a time) per worker.
+  ContainerHost host = MakeContainerHost(ctx, "sqlite", {"bind", "volume", "none"}, /*per_worker=*/true);
+  auto store = std::make_unique<SqliteContainerStore>(k.Get("journal_mode"), k.Get("synchronous"),
+                                                      Millis(k.GetInt("op_timeout_ms")));
+  return ContainerParts(std::move(host), std::move(store), std::move(workload));
 }
 
-CRASHLAB_SCENARIO(sqlite_multi_container) {
-  ScenarioSpec s;
-  s.name = "sqlite-multi-container";
-  s.description =
-      "seed 000: N containers (one per worker) write one WAL database on a shared bind mount "
-      "while containers are killed at random; integrity and every acknowledged row must hold";
-  s.knobs = ContainerKnobs("kill", "some");
-  s.default_cycles = 6;
-  s.default_workers = 3;
-  s.default_schedule = "ops:50-400";
-  s.labels = {"sqlite", "container", "multi-writer"};
-  s.missing_prerequisite = MissingSqliteContainer;
-  s.build = BuildSqliteContainer;
-  return s;
-}
-
-}  // namespace crashlab::container
+}  // namespace crashlab::sqlite

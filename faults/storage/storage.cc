@@ -1,5 +1,5 @@
-// Storage: disk, tmpfs or crashfs work areas for stores, and the sync-fault modes.
-#include "faults/powercut/storage.h"
+// LocalStorage: disk, tmpfs, crashfs or user-given work areas for stores, and the sync-fault modes.
+#include "faults/storage/storage.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,13 +16,14 @@
 
 namespace fs = std::filesystem;
 
-namespace crashlab::powercut {
+namespace crashlab::storage {
 
 StorageKind ParseStorageKind(const std::string& s) {
   if (s == "disk") return StorageKind::kDisk;
   if (s == "tmpfs") return StorageKind::kTmpfs;
   if (s == "crashfs") return StorageKind::kCrashfs;
-  throw UsageError("storage must be disk, tmpfs or crashfs, not '" + s + "'");
+  if (!s.empty() && s[0] == '/') return StorageKind::kPath;
+  throw UsageError("storage must be disk, tmpfs, crashfs or an absolute directory, not '" + s + "'", "storage");
 }
 
 SyncFault ParseSyncFault(const std::string& s) {
@@ -37,6 +38,7 @@ const char* ToString(StorageKind k) {
     case StorageKind::kDisk: return "disk";
     case StorageKind::kTmpfs: return "tmpfs";
     case StorageKind::kCrashfs: return "crashfs";
+    case StorageKind::kPath: return "path";
   }
   return "?";
 }
@@ -50,11 +52,18 @@ const char* ToString(SyncFault f) {
   return "?";
 }
 
-std::vector<Knob> StorageKnobs(const std::string& default_storage) {
+std::vector<Knob> StorageKnobs() {
+  Knob where = Knob::String("storage", "disk",
+                            "where the store's data dir lives: disk (the work dir), tmpfs (/dev/shm), "
+                            "crashfs (a FUSE mount that loses unsynced data on a power cut), or an "
+                            "absolute directory (a fresh subdirectory of it: your own disk or file system)");
+  where.check = [](const std::string& v) -> std::string {
+    if (v == "disk" || v == "tmpfs" || v == "crashfs") return "";
+    if (v.empty() || v[0] != '/') return "disk, tmpfs, crashfs or an absolute directory";
+    return fs::is_directory(v) ? "" : "an existing directory (" + v + " is not one)";
+  };
   return {
-      Knob::Choice("storage", default_storage, {"disk", "tmpfs", "crashfs"},
-                   "where the store's data dir lives: the work dir's disk, /dev/shm, or a crashfs "
-                   "mount (FUSE; loses unsynced data on a power cut)"),
+      where,
       Knob::Choice("sync_fault", "pass", {"pass", "fail", "lie"},
                    "what fsync/fdatasync do from the start: pass, fail with EIO, or lie (succeed "
                    "without making anything durable); crashfs SetSyncMode on crashfs storage, "
@@ -62,25 +71,13 @@ std::vector<Knob> StorageKnobs(const std::string& default_storage) {
   };
 }
 
-StorageConfig StorageConfigFrom(const ScenarioContext& ctx) {
+StorageConfig StorageConfigFrom(const Knobs& knobs, const RunOptions& options) {
   StorageConfig c;
-  c.kind = ParseStorageKind(ctx.knobs.Get("storage"));
-  c.sync_fault = ParseSyncFault(ctx.knobs.Get("sync_fault"));
-  c.seed = ctx.options.seed;
+  c.kind = ParseStorageKind(knobs.Get("storage"));
+  if (c.kind == StorageKind::kPath) c.path = knobs.Get("storage");
+  c.sync_fault = ParseSyncFault(knobs.Get("sync_fault"));
+  c.seed = options.seed;
   return c;
-}
-
-bool ProgramOnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    const size_t end = std::min(p.find(':', start), p.size());
-    const std::string dir = p.substr(start, end - start);
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
 }
 
 std::string MissingCrashfs() {
@@ -89,21 +86,41 @@ std::string MissingCrashfs() {
   return "";
 }
 
-Storage::Storage(StorageConfig config, fs::path work_dir)
-    : config_(config), work_dir_(std::move(work_dir)) {}
+LocalStorage::LocalStorage(StorageConfig config, fs::path work_dir)
+    : config_(std::move(config)), work_dir_(std::move(work_dir)) {}
 
-std::shared_ptr<Storage> Storage::Create(const StorageConfig& config, const fs::path& work_dir) {
+LocalStorage& LocalStorage::Of(StorageLayer& layer) {
+  auto* s = dynamic_cast<LocalStorage*>(&layer);
+  if (s == nullptr) throw std::logic_error("the storage layer is not faults/storage's LocalStorage");
+  return *s;
+}
+
+std::shared_ptr<LocalStorage> LocalStorage::Of(const std::shared_ptr<StorageLayer>& layer) {
+  if (!layer) throw std::invalid_argument("this fault needs the store's data on crashlab's storage layer");
+  return std::shared_ptr<LocalStorage>(layer, &Of(*layer));
+}
+
+namespace {
+// A fresh directory `prefix`XXXXXX (mkdtemp), or PrerequisiteMissing naming `what`.
+fs::path FreshDir(const std::string& prefix, const std::string& what) {
+  std::string tmpl = prefix + "XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    throw PrerequisiteMissing(what + " storage: mkdtemp " + tmpl + ": " + std::strerror(errno));
+  }
+  ::chmod(tmpl.c_str(), 0755);  // a server that drops privileges must reach its data dir
+  return tmpl;
+}
+}  // namespace
+
+std::shared_ptr<LocalStorage> LocalStorage::Create(const StorageConfig& config, const fs::path& work_dir) {
   if (config.kind == StorageKind::kCrashfs) {
     const std::string why = MissingCrashfs();
     if (!why.empty()) throw PrerequisiteMissing(why);
   }
-  std::shared_ptr<Storage> s(new Storage(config, work_dir));
-  if (config.kind == StorageKind::kTmpfs) {
-    std::string tmpl = "/dev/shm/crashlab-" + work_dir.filename().string() + "-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      throw PrerequisiteMissing("tmpfs storage: mkdtemp in /dev/shm: " + std::string(std::strerror(errno)));
-    }
-    s->root_ = tmpl;
+  std::shared_ptr<LocalStorage> s(new LocalStorage(config, work_dir));
+  if (config.kind == StorageKind::kTmpfs || config.kind == StorageKind::kPath) {
+    const fs::path base = config.kind == StorageKind::kTmpfs ? fs::path("/dev/shm") : config.path;
+    s->root_ = FreshDir((base / ("crashlab-" + work_dir.filename().string() + "-")).string(), ToString(config.kind));
     s->remove_root_ = true;
   } else {
     s->root_ = work_dir;
@@ -112,7 +129,7 @@ std::shared_ptr<Storage> Storage::Create(const StorageConfig& config, const fs::
   return s;
 }
 
-Storage::~Storage() {
+LocalStorage::~LocalStorage() {
   crashfs_.reset();  // clean unmount: the store has stopped (resources die last)
   if (!backing_.empty()) {
     std::error_code ec;
@@ -125,11 +142,11 @@ Storage::~Storage() {
   }
 }
 
-fs::path Storage::Place(const fs::path& rel) {
+fs::path LocalStorage::Place(const fs::path& rel) {
   const fs::path dir = root_ / rel;
   fs::create_directories(dir);
   if (config_.kind != StorageKind::kCrashfs) return dir;
-  if (crashfs_) throw std::logic_error("Storage::Place: crashfs is already mounted at " + mountpoint_.string());
+  if (crashfs_) throw std::logic_error("LocalStorage::Place: crashfs is already mounted at " + mountpoint_.string());
   backing_ = work_dir_ / "crashfs-backing";
   fs::create_directories(backing_);
   // A server that drops privileges must be able to reach its data dir through the mount.
@@ -149,7 +166,7 @@ fs::path Storage::Place(const fs::path& rel) {
   return dir;
 }
 
-void Storage::ProvisionDir(const fs::path& rel) {
+void LocalStorage::ProvisionDir(const fs::path& rel) {
   const fs::path dir = root_ / rel;
   fs::create_directories(dir);
   for (const fs::path& d : {dir, dir.parent_path()}) {
@@ -162,18 +179,18 @@ void Storage::ProvisionDir(const fs::path& rel) {
   }
 }
 
-syncfault::Controller& Storage::SyncControl() {
+syncfault::Controller& LocalStorage::SyncControl() {
   if (!sync_ctl_) sync_ctl_.emplace(syncfault::Controller::Create(root_ / "syncfault.ctl"));
   return *sync_ctl_;
 }
 
-std::map<std::string, std::string> Storage::Env() const {
+std::map<std::string, std::string> LocalStorage::Env() const {
   std::map<std::string, std::string> env;
   if (sync_ctl_) sync_ctl_->AddToEnv(env);
   return env;
 }
 
-void Storage::ApplyBaseSyncMode() {
+void LocalStorage::ApplyBaseSyncMode() {
   if (config_.kind == StorageKind::kCrashfs) {
     if (!crashfs_) return;  // applied by Place
     crashfs_->SetSyncMode(config_.sync_fault == SyncFault::kFail  ? crashfs::SyncMode::kFail
@@ -191,7 +208,7 @@ void Storage::ApplyBaseSyncMode() {
             config_.sync_fault == SyncFault::kFail ? syncfault::Rule::Fail(EIO) : syncfault::Rule::Lie());
 }
 
-std::map<std::string, std::string> Storage::Describe() const {
+std::map<std::string, std::string> LocalStorage::Describe() const {
   std::map<std::string, std::string> d{{"storage", ToString(config_.kind)},
                                        {"storage.root", root_.string()},
                                        {"storage.sync_fault", ToString(config_.sync_fault)}};
@@ -257,4 +274,4 @@ int KillUsersOf(const fs::path& dir) {
   return n;
 }
 
-}  // namespace crashlab::powercut
+}  // namespace crashlab::storage

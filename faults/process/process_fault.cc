@@ -1,5 +1,5 @@
 // SIGKILL and SIGSTOP/SIGCONT faults on the target's local processes.
-#include "faults/kill/kill_fault.h"
+#include "faults/process/process_fault.h"
 
 #include <signal.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "framework/capabilities.h"
 #include "framework/process.h"
 
 namespace crashlab::faults {
@@ -51,24 +52,34 @@ class PauseFault : public Fault {
   explicit PauseFault(std::chrono::milliseconds hold) : hold_(hold) {}
   std::string Name() const override { return "pause"; }
   FaultEvent Inject(Target& target, Rng&) override {
+    // A store whose processes are not all in its groups (PostgreSQL's backends call
+    // setsid) is frozen process by process, or its backends would keep serving.
+    cluster_ = As<ClusterSignaller>(target);
     paused_ = target.Processes();
-    for (Process* p : paused_) p->SignalGroup(SIGSTOP);
+    const int n = cluster_ ? cluster_->SignalCluster(SIGSTOP) : Stop(paused_);
     std::this_thread::sleep_for(hold_);
     FaultEvent ev;
     ev.fault = "pause";
-    ev.detail = "SIGSTOP " + std::to_string(paused_.size()) + " group(s) for " +
+    ev.detail = "SIGSTOP " + std::to_string(n) + (cluster_ ? " process(es)" : " group(s)") + " for " +
                 std::to_string(hold_.count()) + " ms";
     return ev;
   }
   void Heal(Target&) override {
+    if (cluster_) cluster_->SignalCluster(SIGCONT);
     for (Process* p : paused_) p->SignalGroup(SIGCONT);
     paused_.clear();
+    cluster_ = nullptr;
   }
   bool NeedsRecovery() const override { return false; }
 
  private:
+  static int Stop(const std::vector<Process*>& procs) {
+    for (Process* p : procs) p->SignalGroup(SIGSTOP);
+    return static_cast<int>(procs.size());
+  }
   std::chrono::milliseconds hold_;
   std::vector<Process*> paused_;
+  ClusterSignaller* cluster_ = nullptr;
 };
 
 }  // namespace

@@ -1,7 +1,6 @@
-// Redis in a container (seed 001): the host's redis-server through the /usr bind mount,
-// AOF with appendfsync always on the data mount, password in a 0600 config file in the
-// run dir (never in argv), the workloads/redis hiredis client; scenario
-// redis-container-restart.
+// Redis in a container: the host's redis-server through the /usr bind mount, AOF on the
+// data mount, password in a 0600 config file in the run dir (never in argv), the
+// workloads/redis hiredis client.
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <unistd.h>
@@ -11,16 +10,18 @@
 #include <fstream>
 #include <random>
 
-#include "faults/container/container_fault.h"
+#include "faults/container/container_host.h"
 #include "faults/container/container_target.h"
 #include "framework/process.h"
-#include "framework/scenario.h"
+#include "workloads/redis/container_store.h"
 #include "workloads/redis/redis_target.h"
 
 namespace fs = std::filesystem;
 
-namespace crashlab::container {
+namespace crashlab::redis {
 namespace {
+
+using namespace crashlab::container;
 
 constexpr uid_t kStoreUid = 10001;
 
@@ -81,7 +82,7 @@ class RedisContainerStore : public ContainerStore {
     return ok;
   }
   std::unique_ptr<Client> NewClient(int, int, const ContainerPaths&) override {
-    return redis::MakeRedisClient(ep_);
+    return MakeRedisClient(ep_);
   }
   std::string DataFile() const override { return "appendonlydir"; }
   std::map<std::string, std::string> Config() const override {
@@ -92,64 +93,16 @@ class RedisContainerStore : public ContainerStore {
 
  private:
   std::string appendfsync_;
-  redis::Endpoint ep_;
+  Endpoint ep_;
 };
-
-std::string MissingRedisContainer() {
-  if (auto m = redis::MissingRedisServer(); !m.empty()) return m;
-  return MissingContainerEngine();
-}
 
 }  // namespace
 
-CRASHLAB_SCENARIO(redis_container_restart) {
-  ScenarioSpec s;
-  s.name = "redis-container-restart";
-  s.description =
-      "seed 001: Redis (AOF) in a container of a private podman/docker engine, data on a bind "
-      "mount, a named volume or only in the container's layer; container fault cycles";
-  s.knobs = ContainerFaultKnobs({"bind", "volume", "none"});
-  s.knobs.insert(
-      s.knobs.end(),
-      {
-          Knob::Int("op_timeout_ms", 1000, "client command timeout (a frozen server -> unknown)",
-                    10, 600000),
-          Knob::Choice(
-              "appendfsync", "always", {"always", "everysec", "no"},
-              "AOF fsync policy (under a container kill even `no` keeps acknowledged writes: "
-              "they reached the kernel)"),
-      });
-  s.default_cycles = 5;
-  s.default_workers = 2;
-  s.default_schedule = "ops:100-400";
-  s.labels = {"redis", "container"};
-  s.missing_prerequisite = MissingRedisContainer;
-  s.build = [](ScenarioContext& ctx) {
-    const Knobs& k = ctx.knobs;
-    auto res = MakeEngineResource(k.Get("engine"));
-    const ContainerAction action = ParseAction(k.Get("fault"));
-    ContainerTargetOptions o;
-    o.engine = res->engine;
-    o.dir = ctx.work_dir / "store";
-    o.name = "crashlab-redis";
-    o.storage = ParseStorage(k.Get("mount"));
-    if (action == ContainerAction::kPolicy) {
-      o.restart_policy = k.Get("policy");
-      o.ready_timeout = std::max(o.ready_timeout, kPolicyReadyTimeout);
-    }
-    ScenarioParts p;
-    p.resources.push_back(res);
-    p.target = std::make_unique<ContainerTarget>(
-        std::move(o), std::make_unique<RedisContainerStore>(k.Get("appendfsync"),
-                                                            Millis(k.GetInt("op_timeout_ms"))));
-    p.workload = MakeKeyValueWorkload();
-    ContainerFaultOptions fo;
-    fo.action = action;
-    fo.pause_hold = Millis(k.GetInt("hold_ms"));
-    p.fault = MakeContainerFault(fo);
-    return p;
-  };
-  return s;
+StoreParts BuildRedisContainer(StoreContext& ctx, std::unique_ptr<Workload> workload) {
+  ContainerHost host = MakeContainerHost(ctx, "redis");
+  auto store = std::make_unique<RedisContainerStore>(ctx.knobs.Get("appendfsync"),
+                                                     Millis(ctx.knobs.GetInt("command_timeout_ms")));
+  return ContainerParts(std::move(host), std::move(store), std::move(workload));
 }
 
-}  // namespace crashlab::container
+}  // namespace crashlab::redis

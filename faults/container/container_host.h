@@ -1,0 +1,31 @@
+// The container host of a store: a private engine and the ContainerTarget options, read
+// from the knobs of the `container` fault (engine, mount, action, policy), so that each
+// store's container variant is its ContainerStore and a few lines.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faults/container/container_target.h"
+#include "faults/container/engine.h"
+#include "framework/registry.h"
+
+namespace crashlab::container {
+
+struct ContainerHost {
+  std::shared_ptr<EngineResource> engine;  // started; the run keeps it until the store stopped
+  ContainerTargetOptions options;
+};
+
+// Starts the engine the knobs ask for and fills in the options (containers: one, or one
+// per worker with `per_worker`). A mount outside `mounts` is a UsageError.
+ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name,
+                                const std::vector<std::string>& mounts = {"bind", "volume", "none"},
+                                bool per_worker = false);
+
+// The store's parts: the target on the host, the workload, the engine as a resource.
+StoreParts ContainerParts(ContainerHost host, std::unique_ptr<ContainerStore> store,
+                          std::unique_ptr<Workload> workload);
+
+}  // namespace crashlab::container
