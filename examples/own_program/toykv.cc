@@ -1,7 +1,8 @@
 // toykv: a tiny key-value "database" standing in for your own program. It reads
 // "PUT <key> <value>" lines on stdin, appends them to a log file, fdatasyncs, answers
-// "OK". With --buffered it answers before writing and flushes every 16 puts: the kind
-// of durability bug crashlab exists to catch.
+// "OK" (the log's directory is synced at start, so the file itself survives a power cut).
+// With --buffered it answers before writing and flushes every 16 puts: the kind of
+// durability bug crashlab exists to catch.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,6 +27,14 @@ int main(int argc, char** argv) {
     std::perror("open");
     return 1;
   }
+  // A new file is durable only once its directory entry is: sync the directory too.
+  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    std::perror("fsync directory");
+    return 1;
+  }
+  ::close(dfd);
   std::cout << "READY" << std::endl;
   std::string pending, line;
   int buffered_puts = 0;

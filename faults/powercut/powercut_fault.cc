@@ -261,4 +261,15 @@ std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage
 }
 
 
+PowerCutDataDir MakePowerCutDataDir(const fs::path& work_dir, crashfs::CutOptions::Torn torn, uint64_t seed) {
+  storage::StorageConfig config;
+  config.kind = storage::StorageKind::kCrashfs;
+  config.seed = seed;
+  PowerCutDataDir d;
+  d.storage = storage::LocalStorage::Create(config, work_dir);
+  d.dir = d.storage->Place("data");
+  d.fault = MakePowerCutFault(d.storage, torn);
+  return d;
+}
+
 }  // namespace crashlab::powercut

@@ -37,4 +37,17 @@ std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> 
 std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds,
                                            uint32_t per_kind, std::string glob = "*");
 
+// Power cuts for your own program, in one call: a crashfs mount at `work_dir`/data (put
+// your program's data dir there) and the power-cut fault on it. Keep the storage until
+// your program has stopped (declare it before your Target). Needs root and /dev/fuse
+// (storage::MissingCrashfs() says why not).
+struct PowerCutDataDir {
+  std::shared_ptr<storage::LocalStorage> storage;
+  std::filesystem::path dir;     // the mount: your program's data dir
+  std::unique_ptr<Fault> fault;  // SIGKILL of your target's process groups, then the cut
+};
+PowerCutDataDir MakePowerCutDataDir(const std::filesystem::path& work_dir,
+                                    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone,
+                                    uint64_t seed = 1);
+
 }  // namespace crashlab::powercut

@@ -18,18 +18,22 @@ uint64_t CrashTest::Seed(uint64_t fallback) {
   return s && *s ? std::strtoull(s, nullptr, 10) : fallback;
 }
 
+std::filesystem::path CrashTest::ReportDir() {
+  const char* dir = std::getenv("CRASHLAB_REPORT_DIR");
+  if (dir == nullptr || *dir == 0) return {};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  return std::filesystem::path(dir) / name;
+}
+
 RunReport CrashTest::RunScenario(ScenarioRequest request) {
   if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed) {
     request.seed = std::strtoull(seed, nullptr, 10);
   }
-  if (const char* dir = std::getenv("CRASHLAB_REPORT_DIR"); dir && *dir && request.report_dir.empty()) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "." + info->name();
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    request.report_dir = std::filesystem::path(dir) / name;
-  }
+  if (request.report_dir.empty()) request.report_dir = ReportDir();
   RunReport report = crashlab::RunScenario(request);
   Record(report);
   return report;
@@ -37,6 +41,8 @@ RunReport CrashTest::RunScenario(ScenarioRequest request) {
 
 RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault,
                                RunOptions options, const std::string& name) {
+  if (options.report_dir.empty()) options.report_dir = ReportDir();
+  if (!options.report_dir.empty()) EnsureWritableDir(options.report_dir);  // created if absent
   CrashCycleRunner runner(target, workload, fault, options);
   RunReport report = runner.Run();
   report.scenario = name;
@@ -44,6 +50,7 @@ RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault,
                   ::testing::internal::GetArgvs()[0] + " --gtest_filter=" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() +
                   "." + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  if (!options.report_dir.empty()) WriteReports(report, options.report_dir);
   Record(report);
   return report;
 }

@@ -39,7 +39,9 @@ class CrashTest : public ::testing::Test {
   // Report files go to $CRASHLAB_REPORT_DIR/<test name>/ when that is set.
   RunReport RunScenario(ScenarioRequest request);
 
-  // Runs your own target / workload / fault through the cycle runner.
+  // Runs your own target / workload / fault through the cycle runner. Reports (and
+  // history.jsonl) go to options.report_dir, else $CRASHLAB_REPORT_DIR/<test name>/ when
+  // that is set; the directory is created.
   RunReport RunCycles(Target& target, Workload& workload, Fault& fault, RunOptions options,
                       const std::string& name = "custom");
 
@@ -49,6 +51,8 @@ class CrashTest : public ::testing::Test {
   void ExpectInvalid(const RunReport& report, const std::string& kind);
 
  private:
+  // $CRASHLAB_REPORT_DIR/<suite>.<test>, or empty.
+  static std::filesystem::path ReportDir();
   void Record(const RunReport& report);
 };
 
