@@ -12,6 +12,7 @@
 
 #include "framework/process.h"
 #include "framework/scenario.h"
+#include "workloads/postgres/pg_bin.h"
 
 namespace crashlab::tools {
 namespace {
@@ -28,7 +29,7 @@ struct Check {
 }  // namespace
 
 int Doctor(std::ostream& out) {
-  const std::string pg = "/usr/lib/postgresql/15/bin/";
+  const std::string pg = [] { try { return postgres::FindPgBin().string() + "/"; } catch (const std::exception&) { return std::string("<no PostgreSQL server found>/"); } }();
   std::vector<Check> checks = {
       {"root privileges", [] { return ::geteuid() == 0; },
        "FUSE mounts (crashfs), privilege drop for PostgreSQL, container engines"},

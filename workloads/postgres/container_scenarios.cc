@@ -16,8 +16,6 @@ namespace fs = std::filesystem;
 namespace crashlab::container {
 namespace {
 
-constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
-
 class PostgresContainerStore : public ContainerStore {
  public:
   PostgresContainerStore(postgres::PgWorkload workload, std::map<std::string, std::string> settings,
@@ -28,11 +26,11 @@ class PostgresContainerStore : public ContainerStore {
         port_(FreeLoopbackPort()) {}
   std::string Name() const override { return "postgres"; }
   std::vector<std::vector<std::string>> InitCommands() const override {
-    return {{std::string(kBin) + "/initdb", "-D", "/data/pg", "-A", "trust", "-U", "postgres",
+    return {{(postgres::FindPgBin() / "initdb").string(), "-D", "/data/pg", "-A", "trust", "-U", "postgres",
              "--no-sync", "--locale=C", "-E", "UTF8"}};
   }
   std::vector<std::string> Command(int) const override {
-    std::vector<std::string> c = {std::string(kBin) + "/postgres", "-D", "/data/pg",      "-p",
+    std::vector<std::string> c = {(postgres::FindPgBin() / "postgres").string(), "-D", "/data/pg",      "-p",
                                   std::to_string(port_),           "-k", "/crashlab/run", "-c",
                                   "listen_addresses=127.0.0.1"};
     for (const auto& [k, v] : settings_) {
@@ -56,7 +54,7 @@ class PostgresContainerStore : public ContainerStore {
   std::string DataFile() const override { return "pg"; }
   std::map<std::string, std::string> Config() const override {
     auto c = std::map<std::string, std::string>{{"postgres.port", std::to_string(port_)},
-                                                {"postgres.bin", kBin}};
+                                                {"postgres.bin", postgres::FindPgBin().string()}};
     for (const auto& [k, v] : settings_) c["postgres." + k] = v;
     return c;
   }

@@ -29,11 +29,10 @@ PgWorkload ParsePgWorkload(const std::string& name) {
 }
 
 std::string MissingPostgres(const fs::path& bin_dir) {
-  for (const char* b : {"postgres", "initdb"}) {
-    if (::access((bin_dir / b).c_str(), X_OK) != 0) {
-      return "PostgreSQL 15 server not installed (" + (bin_dir / b).string() +
-             " missing; apt-get install -y postgresql-15)";
-    }
+  try {
+    (void)FindPgBin(bin_dir.string());
+  } catch (const std::exception& e) {
+    return e.what();
   }
   if (::geteuid() == 0 && !LookupUser("postgres") && !LookupUser("nobody")) {
     return "running as root and no unprivileged user 'postgres' or 'nobody' to drop to";
@@ -55,6 +54,8 @@ PostgresTarget::PostgresTarget(PostgresOptions options) : options_(std::move(opt
     }
     if (!user_) throw std::runtime_error("postgres: running as root and no unprivileged user to drop to");
   }
+  options_.bin_dir = FindPgBin(options_.bin_dir.string());
+  server_version_ = PgServerVersion(options_.bin_dir);
 }
 
 PostgresTarget::~PostgresTarget() {
@@ -255,7 +256,8 @@ std::string PostgresTarget::LogExcerpt() const {
 
 std::map<std::string, std::string> PostgresTarget::Config() const {
   std::map<std::string, std::string> c;
-  c["postgres.bin_dir"] = options_.bin_dir.string();
+  c["postgres.bin"] = options_.bin_dir.string();
+  c["postgres.server_version"] = server_version_;
   c["postgres.port"] = std::to_string(port_);
   c["postgres.user"] = user_ ? user_->name : "(runner's own)";
   for (const auto& [k, v] : options_.settings) c["postgres." + k] = v;

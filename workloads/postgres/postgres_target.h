@@ -1,5 +1,6 @@
-// PostgreSQL as a target: a throwaway PostgreSQL 15 cluster whose postmaster is a direct
-// child of the runner (never pg_ctl), dropped to an unprivileged user, loopback only.
+// PostgreSQL as a target: a throwaway PostgreSQL cluster (the server version found by
+// FindPgBin) whose postmaster is a direct child of the runner (never pg_ctl), dropped to
+// an unprivileged user, loopback only.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "framework/process.h"
 #include "framework/target.h"
+#include "workloads/postgres/pg_bin.h"
 
 namespace crashlab::postgres {
 
@@ -25,7 +27,9 @@ inline constexpr int kPingRejectedPauseMs = 5;
 
 struct PostgresOptions {
   std::filesystem::path dir;                 // work dir: pg/data, pg/sock, postgres.log
-  std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
+  // The server programs (initdb, postgres, pgbench, ...): "" = FindPgBin(). The target
+  // resolves it at construction; options().bin_dir is the directory in use.
+  std::filesystem::path bin_dir;
   PgWorkload workload = PgWorkload::kLedger;
   // Server settings passed as -c NAME=VALUE (fsync, synchronous_commit, ...).
   std::map<std::string, std::string> settings;
@@ -41,8 +45,8 @@ struct PostgresOptions {
   bool initdb_sync = false;
 };
 
-// The server binaries are present ("" if so, else why not).
-std::string MissingPostgres(const std::filesystem::path& bin_dir = "/usr/lib/postgresql/15/bin");
+// The server binaries are present ("" if so, else why not); bin_dir "" = FindPgBin().
+std::string MissingPostgres(const std::filesystem::path& bin_dir = {});
 
 class PostgresTarget : public Target {
  public:
@@ -79,6 +83,8 @@ class PostgresTarget : public Target {
   int SignalCluster(int sig);
   // The user the server runs as (nullopt: the runner's own user).
   const std::optional<UserId>& run_as() const { return user_; }
+  // The server's version ("15.18"), from `postgres --version`.
+  const std::string& server_version() const { return server_version_; }
 
  private:
   void InitDb();
@@ -90,6 +96,7 @@ class PostgresTarget : public Target {
   PostgresOptions options_;
   std::filesystem::path root_, data_, sock_, log_;
   std::optional<UserId> user_;
+  std::string server_version_;
   int port_ = 0;
   Process postmaster_;
   bool initialized_ = false;
