@@ -59,7 +59,7 @@ class RedisContainerStore : public ContainerStore {
     if (!ok) throw std::runtime_error("cannot write " + path.string());
   }
   std::vector<std::string> Command(int) const override {
-    return {"/usr/bin/redis-server", "/crashlab/run/redis.conf"};
+    return {redis::FindRedisServer().string(), "/crashlab/run/redis.conf"};
   }
   // PING with AUTH: PONG once the AOF is loaded (LOADING before).
   bool Ready(int, const ContainerPaths&, Millis timeout) override {
