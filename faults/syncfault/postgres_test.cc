@@ -4,10 +4,12 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -221,6 +223,31 @@ TEST_F(PostgresUnderSyncFault, FailingSyncPanicsAndRecoversAfterRestart) {
   EXPECT_TRUE(total == 10 || total == 11) << total;
   RecordProperty("in_doubt_row_present", total == 11 ? "yes" : "no");
   PQclear(r);
+}
+
+// A build tree the server's user cannot read (a checkout under a 0700 /root): ld.so
+// would skip the preload with a warning and the server would run without the fault.
+// The controller hands the server a copy next to the control file instead.
+TEST_F(PostgresUnderSyncFault, PreloadFromAPrivateBuildTreeStillApplies) {
+  TempDir private_tree("crashlab-syncfault-private");
+  ASSERT_EQ(::chmod(private_tree.path().c_str(), 0700), 0);
+  const std::filesystem::path lib = private_tree.path() / "libcrashlab_syncfault.so";
+  std::filesystem::copy_file(Controller::PreloadPath(), lib);
+  ::setenv("CRASHLAB_SYNCFAULT_SO", lib.c_str(), 1);
+  ctl_.reset();
+  ctl_ = std::make_unique<Controller>(Controller::Create(dir_->path() / "syncfault.ctl"));
+  ::unsetenv("CRASHLAB_SYNCFAULT_SO");
+  StartServer();
+  {
+    PgConn c = Connect();
+    ASSERT_EQ(Exec(c.get(), "CREATE TABLE t(k int PRIMARY KEY)"), "");
+    for (int k = 1; k <= 5; ++k) {
+      ASSERT_EQ(Exec(c.get(), "INSERT INTO t VALUES (" + std::to_string(k) + ")"), "");
+    }
+  }
+  EXPECT_GE(ctl_->counters(Function::kFdatasync).passed, 5u)
+      << "the server did not load the preload:\n" << ReadFile(log_);
+  EXPECT_EQ(ReadFile(log_).find("cannot be preloaded"), std::string::npos) << ReadFile(log_);
 }
 
 }  // namespace
