@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 
 #include "framework/process.h"
@@ -157,6 +158,37 @@ TEST(PostgresTargetBin, ABadBinDirIsRefusedAtConstruction) {
   if (::geteuid() == 0 && !LookupUser("postgres") && !LookupUser("nobody")) GTEST_SKIP() << "no user to drop to";
   EXPECT_THROW(PostgresTarget t(o), std::invalid_argument);
   EXPECT_NE(MissingPostgres(o.bin_dir).find("no-server-here"), std::string::npos);
+}
+
+// A checkout under a 0700 home: the server (dropped to its own user) could not read a
+// preload from there, and ld.so would only warn. The target must refuse to start instead.
+TEST(PostgresTargetBin, RefusesAPreloadItsUserCannotRead) {
+  if (const std::string why = MissingPostgres(); !why.empty()) GTEST_SKIP() << why;
+  if (::geteuid() != 0) GTEST_SKIP() << "the server only runs as another user when the runner is root";
+  TempDir dir("pg-bin-preload-");
+  fs::permissions(dir.path(), fs::perms(0755), fs::perm_options::replace);
+  const fs::path home = dir.path() / "home";
+  fs::create_directories(home);
+  fs::permissions(home, fs::perms(0700), fs::perm_options::replace);
+  const fs::path lib = home / "libcrashlab_syncfault.so";
+  std::ofstream(lib) << "not really a library";
+  fs::permissions(lib, fs::perms(0644), fs::perm_options::replace);
+  PostgresOptions o;
+  o.dir = dir.path() / "work";
+  fs::create_directories(o.dir);
+  o.env["LD_PRELOAD"] = lib.string();
+  PostgresTarget t(o);
+  try {
+    t.Start();
+    FAIL() << "started with a preload its user cannot read";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    std::printf("refused: %s\n", m.c_str());
+    EXPECT_NE(m.find("no search permission on " + home.string()), std::string::npos) << m;
+    EXPECT_NE(m.find("LD_PRELOAD"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << "not one line: " << m;
+  }
+  EXPECT_EQ(t.postmaster_pid(), -1);
 }
 
 }  // namespace

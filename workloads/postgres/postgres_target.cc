@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -97,8 +98,33 @@ void PostgresTarget::InitDb() {
   initialized_ = true;
 }
 
+void PostgresTarget::CheckRunAsCanReachHelpers() const {
+  if (!user_) return;  // the runner's own user: what it built, it can read
+  if (std::string why = InaccessibleTo(options_.bin_dir / "postgres", *user_, true); !why.empty()) {
+    throw std::runtime_error("postgres: " + why);
+  }
+  const auto preload = options_.env.find("LD_PRELOAD");
+  if (preload == options_.env.end()) return;
+  // ld.so splits LD_PRELOAD at colons and spaces.
+  const std::string& list = preload->second;
+  for (size_t start = 0; start < list.size();) {
+    const size_t end = std::min(list.find_first_of(": ", start), list.size());
+    const std::string lib = list.substr(start, end - start);
+    start = end + 1;
+    if (lib.empty()) continue;
+    if (std::string why = InaccessibleTo(lib, *user_); !why.empty()) {
+      throw std::runtime_error("postgres: " + why + ", so ld.so would ignore this LD_PRELOAD and the server " +
+                               "would run without it (copy it where " + user_->name + " can read it)");
+    }
+  }
+}
+
 void PostgresTarget::Start() {
   if (!initialized_) InitDb();
+  if (!helpers_checked_) {
+    CheckRunAsCanReachHelpers();  // after InitDb: that opens the work dir to the server's user
+    helpers_checked_ = true;
+  }
   if (port_ == 0) port_ = FreeLoopbackPort();
   StartPostmaster();
   WaitReady();

@@ -88,6 +88,10 @@ class PostgresTarget : public Target {
 
  private:
   void InitDb();
+  // Throws std::runtime_error (one line) if the server's user cannot run the server or
+  // read a library it must preload (options().env's LD_PRELOAD): a preload ld.so cannot
+  // read is ignored with a warning, and the run would go on without its fault.
+  void CheckRunAsCanReachHelpers() const;
   void StartPostmaster();
   void WaitReady();
   // Pids whose working directory is the data dir (the cluster's processes).
@@ -100,6 +104,7 @@ class PostgresTarget : public Target {
   int port_ = 0;
   Process postmaster_;
   bool initialized_ = false;
+  bool helpers_checked_ = false;
 };
 
 }  // namespace crashlab::postgres
