@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -401,6 +403,84 @@ std::string TailFile(const fs::path& path, size_t max_lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
+}
+
+std::string CommandOutput(const std::vector<std::string>& argv, Millis timeout) {
+  if (argv.empty()) throw std::runtime_error("CommandOutput: empty argv");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(strerror(errno)));
+  ProcessOptions o;
+  o.argv = argv;
+  o.fds = {{1, fds[1]}};
+  Process p;
+  try {
+    p = Process::Spawn(o);
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  ::close(fds[1]);
+  const auto deadline = Clock::now() + timeout;
+  std::string out;
+  bool timed_out = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int r = ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 1000)));
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: the program (and whatever inherited its stdout) closed it
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+  if (timed_out || !p.WaitFor(std::max(left, Millis(1000)))) {
+    p.KillAndReap();
+    throw std::runtime_error(argv[0] + " did not finish within " + std::to_string(timeout.count()) + " ms");
+  }
+  if (!WIFEXITED(p.raw_status()) || WEXITSTATUS(p.raw_status()) != 0) {
+    throw std::runtime_error(argv[0] + " " + p.DescribeExit() +
+                             (out.empty() ? std::string() : ": " + out.substr(0, out.find('\n'))));
+  }
+  return out;
+}
+
+namespace {
+// True iff `test <flag> <path>` succeeds when run as `user`.
+bool TestAs(const UserId& user, const char* flag, const fs::path& path) {
+  ProcessOptions o;
+  o.argv = {"test", flag, path.string()};
+  o.user = user;
+  Process p = Process::Spawn(o);
+  if (!p.WaitFor(Millis(10000))) return false;
+  return WIFEXITED(p.raw_status()) && WEXITSTATUS(p.raw_status()) == 0;
+}
+}  // namespace
+
+std::string InaccessibleTo(const fs::path& path, const UserId& user, bool execute) {
+  if (TestAs(user, execute ? "-x" : "-r", path)) return "";
+  std::error_code ec;
+  const bool dir = fs::is_directory(path, ec);
+  const std::string why = "user " + user.name + " (uid " + std::to_string(user.uid) + ") cannot " +
+                          (execute ? (dir ? "enter " : "run ") : "read ") + path.string();
+  fs::path so_far;
+  for (const auto& part : fs::absolute(path).parent_path()) {
+    so_far /= part;
+    if (!TestAs(user, "-x", so_far)) return why + ": no search permission on " + so_far.string();
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return why + ": " + strerror(errno);
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return why + " (mode " + mode + ", owner uid " + std::to_string(st.st_uid) + ")";
 }
 
 }  // namespace crashlab

@@ -143,4 +143,15 @@ void ChownRecursive(const std::filesystem::path& path, uid_t uid, gid_t gid);
 // The last `max_lines` lines of a log file (for "unrecoverable" anomalies).
 std::string TailFile(const std::filesystem::path& path, size_t max_lines = 20);
 
+// Runs `argv` (no shell) to completion and returns what it wrote to stdout (stderr is
+// discarded). Throws std::runtime_error naming the program if it cannot be started,
+// exits non-zero, or is still running after `timeout` (its group is killed then).
+std::string CommandOutput(const std::vector<std::string>& argv, Millis timeout = Millis(10000));
+
+// Why `user` cannot read `path` (with `execute`: cannot run it, or enter it if it is a
+// directory): "" if it can. A child dropped to the user tries (test -r / test -x), so
+// the mode bits, ACLs and every directory on the way count. The answer is one line and
+// names the first directory on the way the user cannot enter, if that is the reason.
+std::string InaccessibleTo(const std::filesystem::path& path, const UserId& user, bool execute = false);
+
 }  // namespace crashlab

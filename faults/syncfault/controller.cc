@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +29,50 @@ std::atomic_ref<T> A(T& v) {
 
 [[noreturn]] void ThrowErrno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
+}
+
+// Copies PreloadPath() to <ctl>.preload.so, mode 0644 whatever the umask, through a
+// temporary file and a rename (a process still mapping an older copy keeps its inode).
+// Returns PreloadPath() unchanged if the directory is on a noexec mount.
+std::filesystem::path PlacePreload(const std::filesystem::path& ctl) {
+  const std::string src = Controller::PreloadPath();
+  struct statvfs vfs {};
+  if (::statvfs(ctl.parent_path().c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC) != 0) return src;
+  const std::filesystem::path dst = ctl.string() + ".preload.so";
+  const std::string tmp = dst.string() + ".tmp";
+  const int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) ThrowErrno("syncfault: cannot read the preload " + src + " (built as crashlab_syncfault; CRASHLAB_SYNCFAULT_SO overrides)");
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) {
+    const int e = errno;
+    ::close(in);
+    errno = e;
+    ThrowErrno("syncfault: create " + tmp);
+  }
+  bool ok = ::fchmod(out, 0644) == 0;
+  char buf[1 << 16];
+  while (ok) {
+    const ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    for (ssize_t off = 0; ok && off < n;) {
+      const ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      ok = w > 0;
+      if (ok) off += w;
+    }
+  }
+  const int e = errno;
+  ::close(in);
+  if (::close(out) != 0 && ok) ok = false;
+  if (ok && ::rename(tmp.c_str(), dst.c_str()) == 0) return dst;
+  const int e2 = ok ? errno : e;
+  ::unlink(tmp.c_str());
+  errno = e2;
+  ThrowErrno("syncfault: copy " + src + " to " + dst.string());
 }
 
 }  // namespace
@@ -78,19 +123,31 @@ Controller Controller::Create(const std::filesystem::path& path) {
     A(ctl->rules[i].error).store(EIO, std::memory_order_relaxed);
   }
   A(ctl->magic).store(CRASHLAB_SYNCFAULT_MAGIC, std::memory_order_release);
-  return Controller(std::move(abs), ctl);
+  std::filesystem::path preload;
+  try {
+    preload = PlacePreload(abs);
+  } catch (...) {
+    ::munmap(p, sizeof(crashlab_syncfault_ctl));
+    std::error_code ec;
+    std::filesystem::remove(abs, ec);
+    throw;
+  }
+  return Controller(std::move(abs), std::move(preload), ctl);
 }
 
-Controller::Controller(std::filesystem::path path, crashlab_syncfault_ctl* ctl)
-    : path_(std::move(path)), ctl_(ctl) {}
+Controller::Controller(std::filesystem::path path, std::filesystem::path preload, crashlab_syncfault_ctl* ctl)
+    : path_(std::move(path)), preload_(std::move(preload)), ctl_(ctl) {}
 
 Controller::Controller(Controller&& other) noexcept
-    : path_(std::move(other.path_)), ctl_(std::exchange(other.ctl_, nullptr)) {}
+    : path_(std::move(other.path_)),
+      preload_(std::move(other.preload_)),
+      ctl_(std::exchange(other.ctl_, nullptr)) {}
 
 Controller& Controller::operator=(Controller&& other) noexcept {
   if (this != &other) {
     this->~Controller();
     path_ = std::move(other.path_);
+    preload_ = std::move(other.preload_);
     ctl_ = std::exchange(other.ctl_, nullptr);
   }
   return *this;
@@ -104,6 +161,8 @@ Controller::~Controller() {
   // passes through, which is the safe default.
   std::error_code ec;
   std::filesystem::remove(path_, ec);
+  // The copy (never the build's own library); mappings of it stay valid.
+  if (preload_ != PreloadPath()) std::filesystem::remove(preload_, ec);
 }
 
 void Controller::SetRule(Function f, const Rule& rule) { SetRule({f}, rule); }
@@ -164,13 +223,14 @@ std::string Controller::PreloadPath() {
 }
 
 std::map<std::string, std::string> Controller::Env() const {
-  return {{"LD_PRELOAD", PreloadPath()}, {"CRASHLAB_SYNCFAULT_CTL", path_.string()}};
+  return {{"LD_PRELOAD", preload_.string()}, {"CRASHLAB_SYNCFAULT_CTL", path_.string()}};
 }
 
 void Controller::AddToEnv(std::map<std::string, std::string>& env) const {
-  auto [it, inserted] = env.try_emplace("LD_PRELOAD", PreloadPath());
+  const std::string lib = preload_.string();
+  auto [it, inserted] = env.try_emplace("LD_PRELOAD", lib);
   if (!inserted) {
-    it->second = it->second.empty() ? PreloadPath() : PreloadPath() + ":" + it->second;
+    it->second = it->second.empty() ? lib : lib + ":" + it->second;
   }
   env["CRASHLAB_SYNCFAULT_CTL"] = path_.string();
 }

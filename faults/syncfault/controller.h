@@ -105,8 +105,12 @@ struct Counters {
 class Controller {
  public:
   // Creates (or truncates) the control file, all functions in pass mode, mode 0666 so
-  // that a target running as another user (postgres) can update the counters.
-  // Throws std::system_error on failure.
+  // that a target running as another user (postgres) can update the counters. Copies
+  // the preload next to it (<path>.preload.so, mode 0644): a target that drops to another
+  // user must be able to read the library, and the build tree may be private to the
+  // runner (a checkout under a 0700 /root), where ld.so would skip the preload with a
+  // mere warning. On a noexec mount, where ld.so could not map a copy, Env() names
+  // PreloadPath() itself. Throws std::system_error on failure (a missing preload too).
   static Controller Create(const std::filesystem::path& path);
 
   Controller(Controller&& other) noexcept;
@@ -128,21 +132,24 @@ class Controller {
   void ResetCounters();
 
   // Environment entries that make a process use this controller:
-  // LD_PRELOAD=<PreloadPath()> and CRASHLAB_SYNCFAULT_CTL=<path()>.
+  // LD_PRELOAD=<preload_path()> and CRASHLAB_SYNCFAULT_CTL=<path()>.
   std::map<std::string, std::string> Env() const;
   // Adds Env() to env, prepending the preload to an existing LD_PRELOAD.
   void AddToEnv(std::map<std::string, std::string>& env) const;
 
   const std::filesystem::path& path() const { return path_; }
+  // The library Env() preloads: the copy next to the control file (see Create).
+  const std::filesystem::path& preload_path() const { return preload_; }
 
   // Absolute path of libcrashlab_syncfault.so: $CRASHLAB_SYNCFAULT_SO if set, else the
   // path the build put it at.
   static std::string PreloadPath();
 
  private:
-  Controller(std::filesystem::path path, crashlab_syncfault_ctl* ctl);
+  Controller(std::filesystem::path path, std::filesystem::path preload, crashlab_syncfault_ctl* ctl);
 
   std::filesystem::path path_;
+  std::filesystem::path preload_;
   crashlab_syncfault_ctl* ctl_ = nullptr;
 };
 

@@ -1,12 +1,15 @@
-// PostgreSQL 15 under libcrashlab_syncfault.so: runs cleanly, PANICs on sync failure, recovers.
+// PostgreSQL (the server FindPgBin finds) under libcrashlab_syncfault.so: runs cleanly,
+// PANICs on sync failure, recovers.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -18,6 +21,7 @@
 #include "faults/syncfault/testing/child.h"
 #include "faults/syncfault/testing/temp_dir.h"
 #include "framework/process.h"
+#include "workloads/postgres/pg_bin.h"
 
 namespace crashlab::syncfault {
 namespace {
@@ -27,8 +31,6 @@ using testing::Child;
 using testing::ChildOptions;
 using testing::CurrentEnv;
 using testing::TempDir;
-
-const std::filesystem::path kPgBin = "/usr/lib/postgresql/15/bin";
 
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream f(p);
@@ -59,8 +61,10 @@ std::string Exec(PGconn* c, const std::string& sql) {
 class PostgresUnderSyncFault : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kPgBin / "postgres") || !std::filesystem::exists(kPgBin / "initdb")) {
-      GTEST_SKIP() << "PostgreSQL 15 server binaries not found in " << kPgBin;
+    try {
+      pg_bin_ = postgres::FindPgBin();
+    } catch (const std::exception& e) {
+      GTEST_SKIP() << e.what();
     }
     passwd* pw = ::getpwnam("postgres");
     if (pw == nullptr) GTEST_SKIP() << "no user 'postgres' to run the server as";
@@ -77,7 +81,7 @@ class PostgresUnderSyncFault : public ::testing::Test {
     port_ = crashlab::FreeLoopbackPort();
 
     ChildOptions o = PgOptions();
-    o.argv = {(kPgBin / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
+    o.argv = {(pg_bin_ / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
               "postgres", "--no-sync", "-E", "UTF8", "--locale=C"};
     o.output_file = (dir_->path() / "initdb.log").string();
     Child initdb(o);
@@ -111,7 +115,7 @@ class PostgresUnderSyncFault : public ::testing::Test {
   void StartServer() {
     ChildOptions o = PgOptions();
     ctl_->AddToEnv(o.env);
-    o.argv = {(kPgBin / "postgres").string(), "-D", data_.string(), "-p", std::to_string(port_),
+    o.argv = {(pg_bin_ / "postgres").string(), "-D", data_.string(), "-p", std::to_string(port_),
               "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1",
               // DSM in the data dir: a killed cluster leaves nothing in /dev/shm.
               "-c", "dynamic_shared_memory_type=mmap"};
@@ -155,7 +159,7 @@ class PostgresUnderSyncFault : public ::testing::Test {
   gid_t gid_ = 0;
   int port_ = 0;
   std::unique_ptr<TempDir> dir_;
-  std::filesystem::path data_, sock_, log_;
+  std::filesystem::path pg_bin_, data_, sock_, log_;
   std::unique_ptr<Controller> ctl_;
   std::unique_ptr<Child> server_;
 };
@@ -219,6 +223,31 @@ TEST_F(PostgresUnderSyncFault, FailingSyncPanicsAndRecoversAfterRestart) {
   EXPECT_TRUE(total == 10 || total == 11) << total;
   RecordProperty("in_doubt_row_present", total == 11 ? "yes" : "no");
   PQclear(r);
+}
+
+// A build tree the server's user cannot read (a checkout under a 0700 /root): ld.so
+// would skip the preload with a warning and the server would run without the fault.
+// The controller hands the server a copy next to the control file instead.
+TEST_F(PostgresUnderSyncFault, PreloadFromAPrivateBuildTreeStillApplies) {
+  TempDir private_tree("crashlab-syncfault-private");
+  ASSERT_EQ(::chmod(private_tree.path().c_str(), 0700), 0);
+  const std::filesystem::path lib = private_tree.path() / "libcrashlab_syncfault.so";
+  std::filesystem::copy_file(Controller::PreloadPath(), lib);
+  ::setenv("CRASHLAB_SYNCFAULT_SO", lib.c_str(), 1);
+  ctl_.reset();
+  ctl_ = std::make_unique<Controller>(Controller::Create(dir_->path() / "syncfault.ctl"));
+  ::unsetenv("CRASHLAB_SYNCFAULT_SO");
+  StartServer();
+  {
+    PgConn c = Connect();
+    ASSERT_EQ(Exec(c.get(), "CREATE TABLE t(k int PRIMARY KEY)"), "");
+    for (int k = 1; k <= 5; ++k) {
+      ASSERT_EQ(Exec(c.get(), "INSERT INTO t VALUES (" + std::to_string(k) + ")"), "");
+    }
+  }
+  EXPECT_GE(ctl_->counters(Function::kFdatasync).passed, 5u)
+      << "the server did not load the preload:\n" << ReadFile(log_);
+  EXPECT_EQ(ReadFile(log_).find("cannot be preloaded"), std::string::npos) << ReadFile(log_);
 }
 
 }  // namespace

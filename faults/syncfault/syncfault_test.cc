@@ -1,5 +1,6 @@
 // Tests of libcrashlab_syncfault.so and its Controller against a probe program and SQLite.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -11,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 #include "faults/syncfault/controller.h"
 #include "faults/syncfault/testing/child.h"
@@ -234,13 +236,50 @@ TEST_F(SyncFaultTest, EnvNamesTheLibraryAndTheControlFile) {
   EXPECT_EQ(env.at("CRASHLAB_SYNCFAULT_CTL"), ctl_.path().string());
   EXPECT_TRUE(std::filesystem::path(env.at("LD_PRELOAD")).is_absolute());
   EXPECT_TRUE(std::filesystem::exists(env.at("LD_PRELOAD")));
+  EXPECT_EQ(env.at("LD_PRELOAD"), ctl_.preload_path().string());
   std::map<std::string, std::string> target_env{{"LD_PRELOAD", "/other.so"}};
   ctl_.AddToEnv(target_env);
-  EXPECT_EQ(target_env.at("LD_PRELOAD"), Controller::PreloadPath() + ":/other.so");
+  EXPECT_EQ(target_env.at("LD_PRELOAD"), ctl_.preload_path().string() + ":/other.so");
 
   ::setenv("CRASHLAB_SYNCFAULT_SO", "/opt/x/libcrashlab_syncfault.so", 1);
   EXPECT_EQ(Controller::PreloadPath(), "/opt/x/libcrashlab_syncfault.so");
   ::unsetenv("CRASHLAB_SYNCFAULT_SO");
+}
+
+// The target may run as another user, who cannot be assumed to read the build tree:
+// the preload it gets is a copy next to the control file, readable by everyone.
+TEST_F(SyncFaultTest, PreloadIsACopyNextToTheControlFileReadableByAll) {
+  const std::filesystem::path copy = ctl_.preload_path();
+  EXPECT_EQ(copy.parent_path(), ctl_.path().parent_path());
+  EXPECT_NE(copy.string(), Controller::PreloadPath());
+  struct stat st {};
+  ASSERT_EQ(::stat(copy.c_str(), &st), 0) << copy;
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  auto bytes = [](const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  EXPECT_EQ(bytes(copy), bytes(Controller::PreloadPath()));
+  {
+    // Even under a umask that would make it private, and removed with its controller.
+    const mode_t old = ::umask(077);
+    Controller other = Controller::Create(dir_.path() / "other.ctl");
+    ::umask(old);
+    ASSERT_EQ(::stat(other.preload_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    EXPECT_NE(other.preload_path(), copy);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "other.ctl.preload.so"));
+  EXPECT_TRUE(std::filesystem::exists(copy));
+}
+
+TEST_F(SyncFaultTest, AMissingPreloadIsAnError) {
+  ::setenv("CRASHLAB_SYNCFAULT_SO", (dir_.path() / "no-such.so").c_str(), 1);
+  EXPECT_THROW(Controller::Create(dir_.path() / "x.ctl"), std::system_error);
+  ::unsetenv("CRASHLAB_SYNCFAULT_SO");
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "x.ctl"));
 }
 
 TEST_F(SyncFaultTest, RejectsAFilterThatDoesNotFit) {

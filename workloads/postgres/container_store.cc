@@ -6,6 +6,7 @@
 #include "faults/container/container_target.h"
 #include "framework/process.h"
 #include "workloads/postgres/container_store.h"
+#include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_client.h"
 
 namespace fs = std::filesystem;
@@ -15,23 +16,23 @@ namespace {
 
 using namespace crashlab::container;
 
-constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
-
 class PostgresContainerStore : public ContainerStore {
  public:
+  // `bin`: the host's server programs, seen at the same path through the /usr mount.
   PostgresContainerStore(PgWorkload workload, std::map<std::string, std::string> settings,
-                         bool amcheck)
+                         bool amcheck, fs::path bin)
       : workload_(workload),
         settings_(std::move(settings)),
         amcheck_(amcheck),
+        bin_(std::move(bin)),
         port_(FreeLoopbackPort()) {}
   std::string Name() const override { return "postgres"; }
   std::vector<std::vector<std::string>> InitCommands() const override {
-    return {{std::string(kBin) + "/initdb", "-D", "/data/pg", "-A", "trust", "-U", "postgres",
+    return {{(bin_ / "initdb").string(), "-D", "/data/pg", "-A", "trust", "-U", "postgres",
              "--no-sync", "--locale=C", "-E", "UTF8"}};
   }
   std::vector<std::string> Command(int) const override {
-    std::vector<std::string> c = {std::string(kBin) + "/postgres", "-D", "/data/pg",      "-p",
+    std::vector<std::string> c = {(bin_ / "postgres").string(), "-D", "/data/pg",      "-p",
                                   std::to_string(port_),           "-k", "/crashlab/run", "-c",
                                   "listen_addresses=127.0.0.1"};
     for (const auto& [k, v] : settings_) {
@@ -55,7 +56,8 @@ class PostgresContainerStore : public ContainerStore {
   std::string DataFile() const override { return "pg"; }
   std::map<std::string, std::string> Config() const override {
     auto c = std::map<std::string, std::string>{{"postgres.port", std::to_string(port_)},
-                                                {"postgres.bin", kBin}};
+                                                {"postgres.bin", bin_.string()},
+                                                {"postgres.server_version", PgServerVersion(bin_)}};
     for (const auto& [k, v] : settings_) c["postgres." + k] = v;
     return c;
   }
@@ -68,6 +70,7 @@ class PostgresContainerStore : public ContainerStore {
   PgWorkload workload_;
   std::map<std::string, std::string> settings_;
   bool amcheck_;
+  fs::path bin_;
   int port_;
 };
 
@@ -77,7 +80,11 @@ StoreParts BuildPostgresContainer(StoreContext& ctx, PgWorkload workload,
                                   std::map<std::string, std::string> settings, std::unique_ptr<Workload> w) {
   ContainerHost host = MakeContainerHost(ctx, "postgres", {"bind", "volume"});
   host.options.ready_timeout = std::max(host.options.ready_timeout, Millis(60000));
-  auto store = std::make_unique<PostgresContainerStore>(workload, std::move(settings), ctx.knobs.GetBool("amcheck"));
+  const fs::path bin = FindPgBin(ctx.knobs.Get("pg_bin"));
+  if (bin.string().rfind("/usr/", 0) != 0) {
+    throw UsageError("pg_bin=" + bin.string() + ": containers see the host's /usr only", "pg_bin");
+  }
+  auto store = std::make_unique<PostgresContainerStore>(workload, std::move(settings), ctx.knobs.GetBool("amcheck"), bin);
   return ContainerParts(std::move(host), std::move(store), std::move(w));
 }
 

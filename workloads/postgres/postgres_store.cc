@@ -4,6 +4,7 @@
 #include "framework/registry.h"
 #include "workloads/postgres/container_store.h"
 #include "workloads/postgres/critical_workload.h"
+#include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_target.h"
 
 namespace crashlab::postgres {
@@ -17,6 +18,22 @@ std::unique_ptr<Workload> MakeWorkload(const Knobs& k) {
 }
 
 std::string OnOff(bool b) { return b ? "on" : "off"; }
+
+Knob PgBinKnob() {
+  Knob k = Knob::String("pg_bin", "",
+                        "directory of the server programs (\"\": the newest /usr/lib/postgresql/*/bin, "
+                        "else pg_config --bindir); the report records the server version");
+  k.check = [](const std::string& v) -> std::string {
+    if (v.empty()) return "";
+    try {
+      (void)FindPgBin(v);
+      return "";
+    } catch (const std::exception& e) {
+      return "a directory with postgres and initdb (" + std::string(e.what()) + ")";
+    }
+  };
+  return k;
+}
 
 std::map<std::string, std::string> Settings(const Knobs& k) {
   return {
@@ -40,6 +57,7 @@ StoreParts BuildLocal(StoreContext& ctx) {
   o.workload = ParsePgWorkload(k.Get("workload"));
   o.amcheck = k.GetBool("amcheck");
   o.settings = Settings(k);
+  o.bin_dir = k.Get("pg_bin");
   o.env = ctx.storage->Env();
   for (const auto& [key, v] : ctx.env) o.env[key] = v;
   StoreParts p;
@@ -89,6 +107,7 @@ CRASHLAB_STORE(postgres) {
       Knob::String("shared_buffers", "128MB", "PostgreSQL shared_buffers"),
       Knob::Int("accounts", 8, "bank: number of accounts", 2, 1000000),
       Knob::Bool("amcheck", true, "run amcheck (bt_index_check, verify_heapam) after each recovery"),
+      PgBinKnob(),
   };
   s.workloads = {"ledger", "bank", "critical"};
   s.workload_help = {{"ledger", "orders with count/total/marker"},

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -29,11 +30,10 @@ PgWorkload ParsePgWorkload(const std::string& name) {
 }
 
 std::string MissingPostgres(const fs::path& bin_dir) {
-  for (const char* b : {"postgres", "initdb"}) {
-    if (::access((bin_dir / b).c_str(), X_OK) != 0) {
-      return "PostgreSQL 15 server not installed (" + (bin_dir / b).string() +
-             " missing; apt-get install -y postgresql-15)";
-    }
+  try {
+    (void)FindPgBin(bin_dir.string());
+  } catch (const std::exception& e) {
+    return e.what();
   }
   if (::geteuid() == 0 && !LookupUser("postgres") && !LookupUser("nobody")) {
     return "running as root and no unprivileged user 'postgres' or 'nobody' to drop to";
@@ -55,6 +55,8 @@ PostgresTarget::PostgresTarget(PostgresOptions options) : options_(std::move(opt
     }
     if (!user_) throw std::runtime_error("postgres: running as root and no unprivileged user to drop to");
   }
+  options_.bin_dir = FindPgBin(options_.bin_dir.string());
+  server_version_ = PgServerVersion(options_.bin_dir);
 }
 
 PostgresTarget::~PostgresTarget() {
@@ -96,8 +98,33 @@ void PostgresTarget::InitDb() {
   initialized_ = true;
 }
 
+void PostgresTarget::CheckRunAsCanReachHelpers() const {
+  if (!user_) return;  // the runner's own user: what it built, it can read
+  if (std::string why = InaccessibleTo(options_.bin_dir / "postgres", *user_, true); !why.empty()) {
+    throw std::runtime_error("postgres: " + why);
+  }
+  const auto preload = options_.env.find("LD_PRELOAD");
+  if (preload == options_.env.end()) return;
+  // ld.so splits LD_PRELOAD at colons and spaces.
+  const std::string& list = preload->second;
+  for (size_t start = 0; start < list.size();) {
+    const size_t end = std::min(list.find_first_of(": ", start), list.size());
+    const std::string lib = list.substr(start, end - start);
+    start = end + 1;
+    if (lib.empty()) continue;
+    if (std::string why = InaccessibleTo(lib, *user_); !why.empty()) {
+      throw std::runtime_error("postgres: " + why + ", so ld.so would ignore this LD_PRELOAD and the server " +
+                               "would run without it (copy it where " + user_->name + " can read it)");
+    }
+  }
+}
+
 void PostgresTarget::Start() {
   if (!initialized_) InitDb();
+  if (!helpers_checked_) {
+    CheckRunAsCanReachHelpers();  // after InitDb: that opens the work dir to the server's user
+    helpers_checked_ = true;
+  }
   if (port_ == 0) port_ = FreeLoopbackPort();
   StartPostmaster();
   WaitReady();
@@ -255,7 +282,8 @@ std::string PostgresTarget::LogExcerpt() const {
 
 std::map<std::string, std::string> PostgresTarget::Config() const {
   std::map<std::string, std::string> c;
-  c["postgres.bin_dir"] = options_.bin_dir.string();
+  c["postgres.bin"] = options_.bin_dir.string();
+  c["postgres.server_version"] = server_version_;
   c["postgres.port"] = std::to_string(port_);
   c["postgres.user"] = user_ ? user_->name : "(runner's own)";
   for (const auto& [k, v] : options_.settings) c["postgres." + k] = v;

@@ -1,5 +1,6 @@
-// PostgreSQL as a target: a throwaway PostgreSQL 15 cluster whose postmaster is a direct
-// child of the runner (never pg_ctl), dropped to an unprivileged user, loopback only.
+// PostgreSQL as a target: a throwaway PostgreSQL cluster (the server version found by
+// FindPgBin) whose postmaster is a direct child of the runner (never pg_ctl), dropped to
+// an unprivileged user, loopback only.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "framework/capabilities.h"
 #include "framework/process.h"
 #include "framework/target.h"
+#include "workloads/postgres/pg_bin.h"
 
 namespace crashlab::postgres {
 
@@ -26,7 +28,9 @@ inline constexpr int kPingRejectedPauseMs = 5;
 
 struct PostgresOptions {
   std::filesystem::path dir;                 // work dir: pg/data, pg/sock, postgres.log
-  std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
+  // The server programs (initdb, postgres, pgbench, ...): "" = FindPgBin(). The target
+  // resolves it at construction; options().bin_dir is the directory in use.
+  std::filesystem::path bin_dir;
   PgWorkload workload = PgWorkload::kLedger;
   // Server settings passed as -c NAME=VALUE (fsync, synchronous_commit, ...).
   std::map<std::string, std::string> settings;
@@ -42,8 +46,8 @@ struct PostgresOptions {
   bool initdb_sync = false;
 };
 
-// The server binaries are present ("" if so, else why not).
-std::string MissingPostgres(const std::filesystem::path& bin_dir = "/usr/lib/postgresql/15/bin");
+// The server binaries are present ("" if so, else why not); bin_dir "" = FindPgBin().
+std::string MissingPostgres(const std::filesystem::path& bin_dir = {});
 
 class PostgresTarget : public Target, public Checkpointer, public ClusterSignaller {
  public:
@@ -80,9 +84,15 @@ class PostgresTarget : public Target, public Checkpointer, public ClusterSignall
   int SignalCluster(int sig) override;
   // The user the server runs as (nullopt: the runner's own user).
   const std::optional<UserId>& run_as() const { return user_; }
+  // The server's version ("15.18"), from `postgres --version`.
+  const std::string& server_version() const { return server_version_; }
 
  private:
   void InitDb();
+  // Throws std::runtime_error (one line) if the server's user cannot run the server or
+  // read a library it must preload (options().env's LD_PRELOAD): a preload ld.so cannot
+  // read is ignored with a warning, and the run would go on without its fault.
+  void CheckRunAsCanReachHelpers() const;
   void StartPostmaster();
   void WaitReady();
   // Pids whose working directory is the data dir (the cluster's processes).
@@ -91,9 +101,11 @@ class PostgresTarget : public Target, public Checkpointer, public ClusterSignall
   PostgresOptions options_;
   std::filesystem::path root_, data_, sock_, log_;
   std::optional<UserId> user_;
+  std::string server_version_;
   int port_ = 0;
   Process postmaster_;
   bool initialized_ = false;
+  bool helpers_checked_ = false;
 };
 
 }  // namespace crashlab::postgres

@@ -35,8 +35,9 @@ std::string RandomPassword() {
 
 class RedisContainerStore : public ContainerStore {
  public:
-  RedisContainerStore(std::string appendfsync, Millis timeout)
-      : appendfsync_(std::move(appendfsync)) {
+  // `server`: the host's redis-server, seen at the same path through the /usr mount.
+  RedisContainerStore(std::string appendfsync, Millis timeout, fs::path server)
+      : appendfsync_(std::move(appendfsync)), server_(std::move(server)) {
     ep_.port = FreeLoopbackPort();
     ep_.password = RandomPassword();
     ep_.command_timeout = timeout;
@@ -60,7 +61,7 @@ class RedisContainerStore : public ContainerStore {
     if (!ok) throw std::runtime_error("cannot write " + path.string());
   }
   std::vector<std::string> Command(int) const override {
-    return {"/usr/bin/redis-server", "/crashlab/run/redis.conf"};
+    return {server_.string(), "/crashlab/run/redis.conf"};
   }
   // PING with AUTH: PONG once the AOF is loaded (LOADING before).
   bool Ready(int, const ContainerPaths&, Millis timeout) override {
@@ -93,6 +94,7 @@ class RedisContainerStore : public ContainerStore {
 
  private:
   std::string appendfsync_;
+  fs::path server_;
   Endpoint ep_;
 };
 
@@ -100,8 +102,12 @@ class RedisContainerStore : public ContainerStore {
 
 StoreParts BuildRedisContainer(StoreContext& ctx, std::unique_ptr<Workload> workload) {
   ContainerHost host = MakeContainerHost(ctx, "redis");
+  const fs::path server = FindRedisServer(ctx.knobs.Get("redis_server"));
+  if (server.string().rfind("/usr/", 0) != 0) {
+    throw UsageError("redis_server=" + server.string() + ": containers see the host's /usr only", "redis_server");
+  }
   auto store = std::make_unique<RedisContainerStore>(ctx.knobs.Get("appendfsync"),
-                                                     Millis(ctx.knobs.GetInt("command_timeout_ms")));
+                                                     Millis(ctx.knobs.GetInt("command_timeout_ms")), server);
   return ContainerParts(std::move(host), std::move(store), std::move(workload));
 }
 

@@ -46,6 +46,8 @@ std::vector<Knob> RedisKnobs() {
       Knob::Int("accounts", 8, "bank: number of accounts", 2, 1000000),
       Knob::Int("command_timeout_ms", 2000, "client command timeout (a frozen server gives unknown)", 1,
                 600000),
+      Knob::String("redis_server", "", "the redis-server program, a path or a name on PATH (\"\": redis-server); "
+                   "the report records its version"),
   };
 }
 
@@ -117,6 +119,7 @@ StoreParts BuildLocal(StoreContext& ctx) {
   o.save = k.Get("save");
   o.aof_use_rdb_preamble = k.Get("aof-use-rdb-preamble");
   o.command_timeout = std::chrono::milliseconds(k.GetInt("command_timeout_ms"));
+  o.server_path = k.Get("redis_server");
   StoreParts p;
   p.target = std::make_unique<RedisTarget>(o);
   AddWorkload(p, k);

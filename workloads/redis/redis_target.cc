@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -286,17 +287,70 @@ std::string ReadFrom(const fs::path& path, std::uintmax_t offset) {
 
 }  // namespace
 
-std::string MissingRedisServer(const std::string& program) {
-  if (program.find('/') != std::string::npos) {
-    return ::access(program.c_str(), X_OK) == 0 ? "" : program + " is not executable";
-  }
+namespace {
+bool IsExecutableFile(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+// `name` in a directory of $PATH (empty if none).
+fs::path OnPath(const std::string& name, std::string* searched) {
   const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  *searched = path != nullptr ? path : "/usr/bin:/bin";
+  std::stringstream dirs(*searched);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return "";
+    if (!dir.empty() && IsExecutableFile(fs::path(dir) / name)) return fs::absolute(fs::path(dir) / name);
   }
-  return program + " not found on PATH (apt-get install -y redis-server)";
+  return {};
+}
+}  // namespace
+
+fs::path FindRedisServer(const std::string& override_path) {
+  std::string searched;
+  if (!override_path.empty()) {
+    if (override_path.find('/') != std::string::npos) {
+      if (!IsExecutableFile(override_path)) {
+        throw std::invalid_argument("redis server '" + override_path + "' is not an executable file");
+      }
+      return fs::absolute(override_path);
+    }
+    fs::path p = OnPath(override_path, &searched);
+    if (p.empty()) throw std::invalid_argument("redis server '" + override_path + "' not found on PATH (" + searched + ")");
+    return p;
+  }
+  fs::path p = OnPath("redis-server", &searched);
+  if (p.empty()) {
+    throw std::runtime_error("redis-server not found on PATH (" + searched +
+                             "); apt-get install -y redis-server, or name the server's path");
+  }
+  return p;
+}
+
+std::string ParseRedisVersion(const std::string& output) {
+  size_t p = output.find("Redis server v=");
+  if (p == std::string::npos) return "";
+  p += 15;
+  const std::string v = output.substr(p, output.find_first_of(" \t\r\n", p) - p);
+  return !v.empty() && std::isdigit(static_cast<unsigned char>(v[0])) ? v : "";
+}
+
+std::string RedisServerVersion(const fs::path& server) {
+  const std::string out = CommandOutput({server.string(), "--version"});
+  const std::string v = ParseRedisVersion(out);
+  if (v.empty()) {
+    throw std::runtime_error(server.string() + " --version said no version: " + out.substr(0, out.find('\n')));
+  }
+  return v;
+}
+
+std::string MissingRedisServer(const std::string& program) {
+  try {
+    (void)FindRedisServer(program);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
 }
 
 void ValidateSaveSchedule(const std::string& save) {
@@ -330,6 +384,8 @@ RedisTarget::RedisTarget(RedisOptions options) : options_(std::move(options)) {
   if (options_.work_dir.empty()) throw std::invalid_argument("redis: work_dir is required");
   endpoint_.connect_timeout = options_.connect_timeout;
   endpoint_.command_timeout = options_.command_timeout;
+  options_.server_path = FindRedisServer(options_.server_path).string();
+  server_version_ = RedisServerVersion(options_.server_path);
 }
 
 RedisTarget::~RedisTarget() = default;  // Process's destructor kills and reaps the group
@@ -375,7 +431,7 @@ void RedisTarget::SpawnAndWait() {
     const std::uintmax_t log_start = fs::exists(LogPath(), ec) ? fs::file_size(LogPath(), ec) : 0;
     ProcessOptions po;
     po.argv = options_.wrapper;
-    po.argv.push_back(options_.program);
+    po.argv.push_back(options_.server_path);
     po.argv.push_back(ConfigPath().string());  // the password is in the file, not in argv
     po.env = options_.env;
     po.cwd = options_.work_dir;
@@ -467,6 +523,8 @@ std::string RedisTarget::LogExcerpt() const { return TailFile(LogPath()); }
 std::map<std::string, std::string> RedisTarget::Config() const {
   return {
       {"redis.version", version_.empty() ? "?" : version_},
+      {"redis.server", options_.server_path},
+      {"redis.server_version", server_version_},
       {"redis.port", std::to_string(endpoint_.port)},
       {"redis.appendonly", options_.appendonly},
       {"redis.appendfsync", options_.appendfsync},

@@ -26,14 +26,27 @@ struct RedisOptions {
   std::chrono::milliseconds connect_timeout{1000};
   // Start and recovery: from spawn to PING answered (LOADING is waited out).
   std::chrono::milliseconds ready_timeout{60000};
-  std::string program = "redis-server";
+  // The server program: "" = FindRedisServer(); resolved by the target's constructor.
+  std::string server_path;
   // Program prefix (e.g. {"fiu-run", "-x", ...}) and extra environment (a preload).
   std::vector<std::string> wrapper;
   std::map<std::string, std::string> env;
 };
 
-// Why redis-server cannot run here ("" if it can).
-std::string MissingRedisServer(const std::string& program = "redis-server");
+// The redis-server to run: `override_path` if non-empty (a path must be an executable
+// file, a bare name is looked up on $PATH; else std::invalid_argument), else redis-server
+// on $PATH (else std::runtime_error saying where it looked). The answer is absolute.
+std::filesystem::path FindRedisServer(const std::string& override_path = "");
+
+// The version from `<server> --version`, e.g. "7.0.15"; throws std::runtime_error if the
+// program cannot run or says no version.
+std::string RedisServerVersion(const std::filesystem::path& server);
+// "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 ..." -> "7.0.15"; "" if none.
+std::string ParseRedisVersion(const std::string& output);
+
+// Why `program` (default: the redis-server FindRedisServer finds) cannot run here ("" if
+// it can). A bare name is looked up on $PATH.
+std::string MissingRedisServer(const std::string& program = "");
 
 // Checks an RDB schedule ("" or pairs of positive integers); throws std::invalid_argument.
 void ValidateSaveSchedule(const std::string& save);
@@ -76,7 +89,8 @@ class RedisTarget : public Target {
   RedisOptions options_;
   Endpoint endpoint_;
   Process process_;
-  std::string version_;
+  std::string version_;         // INFO server's redis_version, once it answered
+  std::string server_version_;  // `redis-server --version`
 };
 
 // A client on hiredis: SET r:<key>, INCRBY c:<counter>, RPUSH l:<list>,
