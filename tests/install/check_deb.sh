@@ -95,6 +95,6 @@ in_root crashlab --version
 status=0
 in_root sh -c 'cd /tmp && crashlab run sqlite-kill --cycles 5 --seed 5 --report /tmp/report -q' || status=$?
 [ $status -eq 0 ] || fail "crashlab run sqlite-kill exited $status"
-grep -q '"verdict": "valid"' "$root/tmp/report/report.json" || fail "verdict not valid"
+grep -q '^  "verdict": "valid"' "$root/tmp/report/report.json" || fail "verdict not valid"
 grep '"sqlite.agent"' "$root/tmp/report/report.json"
 step "the .deb installs and runs sqlite-kill in a clean Debian 12: passed"

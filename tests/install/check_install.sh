@@ -84,7 +84,7 @@ mv "$P" "$P2"
 case "$P2" in "$build"/*) fail "P2 is inside the build dir" ;; esac
 "$P2/bin/crashlab" run sqlite-kill --cycles 5 --seed 3 --report "$work/report" -q
 report=$work/report/report.json
-grep -q '"verdict": "valid"' "$report" || fail "verdict not valid in $report"
+grep -q '^  "verdict": "valid"' "$report" || fail "verdict not valid in $report"
 grep -q "\"crashlab_version\": \"$version\"" "$report" || fail "no crashlab_version $version in $report"
 grep -q "\"sqlite.agent\": \"$P2/libexec/crashlab/crashlab-sqlite-agent\"" "$report" ||
   fail "the agent did not come from $P2: $(grep sqlite.agent "$report")"
