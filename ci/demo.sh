@@ -6,4 +6,4 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/ci/setup.sh" "$here/build"
 cd "$here"
-exec "$here/build/tools/crashlab" run sqlite-kill --cycles 50 --seed 7 "$@"
+exec "$here/build/bin/crashlab" run sqlite-kill --cycles 50 --seed 7 "$@"

@@ -11,7 +11,7 @@ mkdir -p "$out"
 status=0
 (cd "$here/build" && ctest --output-on-failure -L nightly --output-junit "$out/ctest-junit.xml") || status=1
 for s in sqlite-kill sqlite-pause; do
-  "$here/build/tools/crashlab" run "$s" --duration 300 --seed "$seed" --report "$out/$s" -q || status=1
+  "$here/build/bin/crashlab" run "$s" --duration 300 --seed "$seed" --report "$out/$s" -q || status=1
 done
 echo "nightly reports: $out"
 exit $status

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "framework/version.h"
+
 namespace crashlab {
 
 using nlohmann::json;
@@ -17,6 +19,7 @@ using nlohmann::json;
 std::string ReportJson(const RunReport& r) {
   json j;
   j["scenario"] = r.scenario;
+  j["crashlab_version"] = kVersion;
   j["description"] = r.description;
   j["verdict"] = std::string(ToString(r.verdict));
   j["seed"] = r.seed;

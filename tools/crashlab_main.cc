@@ -12,6 +12,7 @@
 #include "framework/report.h"
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
+#include "framework/version.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
                "Exit codes: 0 valid, 1 invalid (data lost or corrupt), 2 usage or setup error."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
+  app.set_version_flag("--version", std::string("crashlab ") + crashlab::kVersion);
 
   auto* list = app.add_subcommand("list", "list the scenarios, one line each");
   std::string describe_name;
@@ -139,6 +141,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "crashlab: " << e.what() << " (try --help)\n";

@@ -9,6 +9,7 @@
 
 #include "faults/crashfs/control.h"
 #include "faults/crashfs/test_util.h"
+#include "framework/helpers.h"
 
 extern char** environ;
 
@@ -93,8 +94,8 @@ TEST(CrashFsCliTest, MountPowerCutQuit) {
   std::filesystem::create_directories(base + "/b");
   std::filesystem::create_directories(base + "/m");
   std::string sock = base + "/ctl.sock";
-  std::vector<std::string> args = {CRASHFS_BINARY, "mount", "--control", sock, base + "/b",
-                                   base + "/m"};
+  std::vector<std::string> args = {crashlab::HelperProgram("crashfs").string(), "mount", "--control",
+                                   sock, base + "/b", base + "/m"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

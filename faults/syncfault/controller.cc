@@ -14,9 +14,7 @@
 #include <system_error>
 #include <utility>
 
-#ifndef CRASHLAB_SYNCFAULT_SO_PATH
-#error "CRASHLAB_SYNCFAULT_SO_PATH must be defined by the build"
-#endif
+#include "framework/helpers.h"
 
 namespace crashlab::syncfault {
 namespace {
@@ -219,7 +217,7 @@ void Controller::ResetCounters() {
 std::string Controller::PreloadPath() {
   const char* env = std::getenv("CRASHLAB_SYNCFAULT_SO");
   if (env != nullptr && env[0] != '\0') return env;
-  return CRASHLAB_SYNCFAULT_SO_PATH;
+  return HelperProgram("libcrashlab_syncfault.so").string();
 }
 
 std::map<std::string, std::string> Controller::Env() const {

@@ -142,7 +142,8 @@ class Controller {
   const std::filesystem::path& preload_path() const { return preload_; }
 
   // Absolute path of libcrashlab_syncfault.so: $CRASHLAB_SYNCFAULT_SO if set, else the
-  // path the build put it at.
+  // helper found by crashlab::HelperProgram (libexec/crashlab/ of the build or install
+  // tree). Throws std::runtime_error naming the places looked in if there is none.
   static std::string PreloadPath();
 
  private:

@@ -62,7 +62,6 @@ struct ScenarioCase {
   std::map<std::string, std::string> set;    // --set knobs
   int workers = 0;                           // 0: the scenario's default
   uint32_t cycles = 0;                       // 0: the scenario's default
-  std::string scenario;                      // for suites over several scenarios
 };
 // What gtest prints for a case: its name, not its bytes.
 void PrintTo(const ScenarioCase& c, std::ostream* os);

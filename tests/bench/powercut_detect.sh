@@ -3,14 +3,14 @@
 # the CLI and prints the median wall time from process start to verdict, per row.
 #
 # usage: tests/bench/powercut_detect.sh [BUILD_DIR] [N]
-#   BUILD_DIR  cmake build dir holding tools/crashlab (default /work/main/build)
+#   BUILD_DIR  cmake build dir holding bin/crashlab (default /work/main/build)
 #   N          runs per row (default 5); seeds 1..N
 # A row counts as detected only if the CLI says "invalid" (exit status 1).
 set -euo pipefail
 
 BUILD=${1:-/work/main/build}
 N=${2:-5}
-CLI=$BUILD/tools/crashlab
+CLI=$BUILD/bin/crashlab
 [[ -x $CLI ]] || { echo "missing $CLI (build target crashlab first)" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "needs root (crashfs)" >&2; exit 1; }
 

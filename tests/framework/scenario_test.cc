@@ -93,8 +93,14 @@ CRASHLAB_STORE(memory_store_for_tests) {
     p.workload = MakeLedgerWorkload();
     return p;
   };
-  s.presets = {{"memtest-preset", "a preset", {"note-a"}, Host::kLocal, {7, std::nullopt, "ops:5"},
-                {{"mode", "b"}}, {}}};
+  Preset preset;
+  preset.name = "memtest-preset";
+  preset.description = "a preset";
+  preset.faults = {"note-a"};
+  preset.defaults.cycles = 7;
+  preset.defaults.schedule = "ops:5";
+  preset.knob_defaults = {{"mode", "b"}};
+  s.presets = {preset};
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "framework/helpers.h"
 #include "framework/workload.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/schema.h"
@@ -21,9 +22,13 @@ namespace fs = std::filesystem;
 
 namespace crashlab::sqlite {
 
+namespace {
+constexpr const char* kAgentName = "crashlab-sqlite-agent";
+}  // namespace
+
 fs::path AgentPath() {
   if (const char* p = std::getenv("CRASHLAB_SQLITE_AGENT"); p && *p) return p;
-  return CRASHLAB_SQLITE_AGENT_PATH;
+  return HelperProgramOrExpected(kAgentName);
 }
 
 struct SqliteTarget::Agent {
@@ -117,7 +122,11 @@ void SqliteTarget::Recover() {
 
 void SqliteTarget::SpawnAgents() {
   const fs::path exe = AgentPath();
-  if (!fs::exists(exe)) throw std::runtime_error("sqlite agent not found at " + exe.string());
+  if (!fs::exists(exe)) {
+    // Without the override, HelperProgram throws naming every place it looked in.
+    if (std::getenv("CRASHLAB_SQLITE_AGENT") == nullptr) HelperProgram(kAgentName);
+    throw std::runtime_error("sqlite agent not found at " + exe.string());
+  }
   for (int i = 0; i < options_.writers; ++i) {
     int req[2], rep[2];
     if (::pipe2(req, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
@@ -184,6 +193,7 @@ std::map<std::string, std::string> SqliteTarget::Config() const {
           {"sqlite.journal_mode", options_.journal_mode},
           {"sqlite.synchronous", options_.synchronous},
           {"sqlite.writers", std::to_string(options_.writers)},
+          {"sqlite.agent", AgentPath().string()},
           {"sqlite.db", DbPath().string()}};
 }
 

@@ -23,7 +23,9 @@ struct SqliteOptions {
   std::vector<std::string> agent_wrapper;
 };
 
-// The agent binary: $CRASHLAB_SQLITE_AGENT, else the one built with this library.
+// The agent binary: $CRASHLAB_SQLITE_AGENT, else the helper crashlab-sqlite-agent found by
+// crashlab::HelperProgramOrExpected (libexec/crashlab/ of the build or install tree; if
+// it is missing, where it belongs).
 std::filesystem::path AgentPath();
 
 class SqliteTarget : public Target {

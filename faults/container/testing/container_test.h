@@ -151,8 +151,9 @@ class ContainerCrashTest : public CrashTest {
       const auto& x = c.event.extra;
       ASSERT_TRUE(x.count("data_before")) << "cycle " << c.cycle;
       EXPECT_EQ(x.at("data_before").rfind("dir 10001:10001 0750", 0), 0u) << x.at("data_before");
-      if (x.count("data_after"))
+      if (x.count("data_after")) {
         EXPECT_EQ(x.at("data_after"), x.at("data_before")) << "cycle " << c.cycle;
+      }
       EXPECT_EQ(x.count("error"), 0u) << "cycle " << c.cycle << ": " << x.at("error");
     }
   }
