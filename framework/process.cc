@@ -129,16 +129,16 @@ Process Process::Spawn(const ProcessOptions& o) {
     exe = FindProgram(exe.string());
     if (exe.empty()) throw std::runtime_error("spawn: program not found on PATH: " + o.argv[0]);
   }
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  int log_fd = null_fd;
+  const UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  UniqueFd log_file;
   if (!o.log.empty()) {
-    log_fd = ::open(o.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      ::close(null_fd);
+    log_file.reset(::open(o.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!log_file) {
       throw std::runtime_error("spawn: cannot open log " + o.log.string() + ": " + strerror(errno));
     }
-    if (o.user) (void)::fchown(log_fd, o.user->uid, o.user->gid);
+    if (o.user) (void)::fchown(log_file.get(), o.user->uid, o.user->gid);
   }
+  const int log_fd = log_file ? log_file.get() : null_fd.get();
   bp::environment env = boost::this_process::environment();
   for (const auto& k : o.unset_env) env.erase(k);
   for (const auto& [k, v] : o.env) env[k] = v;
@@ -152,7 +152,7 @@ Process Process::Spawn(const ProcessOptions& o) {
     ChildSetup setup;
     setup.o = &o;
     setup.log_fd = log_fd;
-    setup.null_fd = null_fd;
+    setup.null_fd = null_fd.get();
     bp::child child;
     try {
       if (o.cwd.empty()) {
@@ -162,22 +162,18 @@ Process Process::Spawn(const ProcessOptions& o) {
                           bp::start_dir = o.cwd.string(), setup);
       }
     } catch (const std::exception& e) {
-      if (log_fd != null_fd) ::close(log_fd);
-      ::close(null_fd);
       throw std::runtime_error("spawn " + exe.string() + ": " + e.what());
     }
     p.pid_ = child.id();
     child.detach();  // we wait for it ourselves (pidfd + waitpid)
     ManagedPids().insert(p.pid_);
   }
-  if (log_fd != null_fd) ::close(log_fd);
-  ::close(null_fd);
   p.pgid_ = o.own_group ? p.pid_ : ::getpgid(p.pid_);
   if (o.own_group) {
     ::setpgid(p.pid_, p.pid_);  // also from the parent: no window where a group kill misses
     RegisterGroup(p.pid_);
   }
-  p.pidfd_ = PidfdOpen(p.pid_);
+  p.pidfd_.reset(PidfdOpen(p.pid_));
   return p;
 }
 
@@ -188,7 +184,7 @@ Process& Process::operator=(Process&& o) noexcept {
     Release();
     pid_ = std::exchange(o.pid_, -1);
     pgid_ = std::exchange(o.pgid_, -1);
-    pidfd_ = std::exchange(o.pidfd_, -1);
+    pidfd_ = std::move(o.pidfd_);
     status_ = o.status_;
     exited_ = o.exited_;
     name_ = std::move(o.name_);
@@ -204,8 +200,7 @@ void Process::Release() {
     KillAndReap();
   } catch (...) {
   }
-  if (pidfd_ >= 0) ::close(pidfd_);
-  pidfd_ = -1;
+  pidfd_.reset();
   pid_ = -1;
 }
 
@@ -253,8 +248,8 @@ bool Process::WaitFor(Millis timeout) {
   while (Running()) {
     const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
     if (left <= 0) return false;
-    if (pidfd_ >= 0) {
-      pollfd pfd{pidfd_, POLLIN, 0};
+    if (pidfd_) {
+      pollfd pfd{pidfd_.get(), POLLIN, 0};
       ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 50)));
     } else {
       std::this_thread::sleep_for(Millis(1));
@@ -363,19 +358,17 @@ TempDir::~TempDir() {
 }
 
 int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket: " + std::string(strerror(errno)));
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error("socket: " + std::string(strerror(errno)));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     throw std::runtime_error("cannot find a free loopback port: " + std::string(strerror(errno)));
   }
-  ::close(fd);
   return ntohs(addr.sin_port);
 }
 

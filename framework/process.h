@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/unique_fd.h"
+
 namespace crashlab {
 
 using Clock = std::chrono::steady_clock;
@@ -83,7 +85,7 @@ class Process {
   void Release();
   pid_t pid_ = -1;
   pid_t pgid_ = -1;
-  int pidfd_ = -1;
+  UniqueFd pidfd_;
   int status_ = 0;
   bool exited_ = false;
   std::string name_;

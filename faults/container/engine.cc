@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "framework/scenario.h"
+#include "framework/unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -210,8 +211,8 @@ void Engine::StartDockerd() {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string log = (dir_ / "dockerd.log").string();
-  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   // Our own fork/exec, not Process: the daemon gets a session of its own, so neither the
   // terminal's Ctrl-C nor the runner's interrupt handler (which SIGKILLs the process
   // groups it started) takes it down before Teardown has removed the containers through
@@ -221,9 +222,9 @@ void Engine::StartDockerd() {
   if (pid == 0) {
     ::setsid();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
+    ::dup2(null_fd.get(), 0);
+    ::dup2(log_fd.get(), 1);
+    ::dup2(log_fd.get(), 2);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -233,8 +234,6 @@ void Engine::StartDockerd() {
     ::execvp("dockerd", argv.data());
     _exit(127);
   }
-  ::close(log_fd);
-  ::close(null_fd);
   dockerd_pid_ = pid;
   const auto deadline = Clock::now() + Millis(60000);
   for (;;) {

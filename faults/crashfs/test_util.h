@@ -12,6 +12,7 @@
 #include <string>
 
 #include "faults/crashfs/crashfs.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab::crashfs::testing {
 
@@ -23,13 +24,12 @@ inline std::string FuseUnavailableReason() {
 }
 
 inline std::string ReadAll(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "<missing>";
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "<missing>";
   std::string out;
   char buf[65536];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(fd);
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, n);
   return out;
 }
 
@@ -41,13 +41,12 @@ inline bool Exists(const std::string& path) {
 // Writes `data` at `off` (creating the file); fsyncs the file if `sync`.
 inline void WriteAt(const std::string& path, const std::string& data, off_t off, bool sync,
                     int extra_flags = 0) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
-  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
+  const UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644));
+  ASSERT_TRUE(fd) << path << ": " << strerror(errno);
+  ASSERT_EQ(pwrite(fd.get(), data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
   if (sync) {
-    ASSERT_EQ(fsync(fd), 0) << strerror(errno);
+    ASSERT_EQ(fsync(fd.get()), 0) << strerror(errno);
   }
-  close(fd);
 }
 
 inline void WriteFile(const std::string& path, const std::string& data, bool sync) {
@@ -55,21 +54,18 @@ inline void WriteFile(const std::string& path, const std::string& data, bool syn
 }
 
 inline void AppendFile(const std::string& path, const std::string& data, bool sync) {
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
-  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  const UniqueFd fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  ASSERT_TRUE(fd) << path << ": " << strerror(errno);
+  ASSERT_EQ(write(fd.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
   if (sync) {
-    ASSERT_EQ(fsync(fd), 0);
+    ASSERT_EQ(fsync(fd.get()), 0);
   }
-  close(fd);
 }
 
 inline int FsyncPath(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int r = fsync(fd) == 0 ? 0 : errno;
-  close(fd);
-  return r;
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno;
+  return fsync(fd.get()) == 0 ? 0 : errno;
 }
 
 inline std::string Pattern(size_t n, uint32_t seed) {

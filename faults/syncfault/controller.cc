@@ -13,6 +13,8 @@
 #include <system_error>
 #include <utility>
 
+#include "framework/unique_fd.h"
+
 #ifndef CRASHLAB_SYNCFAULT_SO_PATH
 #error "CRASHLAB_SYNCFAULT_SO_PATH must be defined by the build"
 #endif
@@ -52,19 +54,16 @@ const char* FunctionName(Function f) {
 
 Controller Controller::Create(const std::filesystem::path& path) {
   std::filesystem::path abs = std::filesystem::absolute(path);
-  int fd = ::open(abs.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) ThrowErrno("syncfault: create " + abs.string());
+  UniqueFd fd(::open(abs.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (!fd) ThrowErrno("syncfault: create " + abs.string());
   // umask may have narrowed the mode; the target may run as another user.
-  if (::fchmod(fd, 0666) != 0 || ::ftruncate(fd, CRASHLAB_SYNCFAULT_FILE_SIZE) != 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
+  if (::fchmod(fd.get(), 0666) != 0 || ::ftruncate(fd.get(), CRASHLAB_SYNCFAULT_FILE_SIZE) != 0) {
     ThrowErrno("syncfault: size " + abs.string());
   }
   void* p = ::mmap(nullptr, sizeof(crashlab_syncfault_ctl), PROT_READ | PROT_WRITE, MAP_SHARED,
-                   fd, 0);
+                   fd.get(), 0);
   int e = errno;
-  ::close(fd);
+  fd.reset();  // the mapping keeps the file
   if (p == MAP_FAILED) {
     errno = e;
     ThrowErrno("syncfault: mmap " + abs.string());
