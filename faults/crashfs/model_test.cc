@@ -15,9 +15,7 @@ namespace {
 class ModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/crashfs-model-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = tmp_.path().string();
     root_fd_.reset(open(dir_.c_str(), O_RDONLY | O_DIRECTORY));
     struct stat st;
     fstat(root_fd_.get(), &st);
@@ -25,11 +23,7 @@ class ModelTest : public ::testing::Test {
     meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string());
     meta_->ResetGraveyard();
   }
-  void TearDown() override {
-    meta_.reset();
-    root_fd_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { meta_.reset(); }
   std::string P(const std::string& rel) { return dir_ + "/" + rel; }
 
   // Writes through the model: save, then modify.
@@ -43,6 +37,7 @@ class ModelTest : public ::testing::Test {
     ASSERT_EQ(pwrite(fd.get(), data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
   }
 
+  TempDir tmp_{"crashfs-model-"};
   std::string dir_;
   UniqueFd root_fd_;
   ino_t root_ino_ = 0;

@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "faults/crashfs/crashfs.h"
+#include "framework/process.h"
 #include "framework/unique_fd.h"
 
 namespace crashlab::crashfs::testing {
@@ -83,10 +85,10 @@ class CrashFsTest : public ::testing::Test {
   void SetUp() override {
     std::string why = FuseUnavailableReason();
     if (!why.empty()) GTEST_SKIP() << why;
-    char tmpl[] = "/tmp/crashfs-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
-    chmod(base_.c_str(), 0755);  // other users (ownership test) must reach the mount
+    // Under /tmp, not $TMPDIR: other users (ownership test) must reach the mount.
+    dir_.emplace("crashfs-test-", "/tmp");
+    base_ = dir_->path().string();
+    chmod(base_.c_str(), 0755);
     std::filesystem::create_directories(base_ + "/backing");
     std::filesystem::create_directories(base_ + "/mnt");
     Remount();
@@ -94,7 +96,7 @@ class CrashFsTest : public ::testing::Test {
 
   void TearDown() override {
     fs_.reset();
-    if (!base_.empty()) std::filesystem::remove_all(base_);
+    dir_.reset();
   }
 
   // (Re)mounts with options_ as adjusted by the test.
@@ -109,6 +111,7 @@ class CrashFsTest : public ::testing::Test {
   std::string B(const std::string& rel) const { return base_ + "/backing/" + rel; }
 
   Options options_;
+  std::optional<TempDir> dir_;
   std::string base_;
   std::unique_ptr<CrashFs> fs_;
 };

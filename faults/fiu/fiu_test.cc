@@ -16,9 +16,8 @@
 #include <thread>
 
 #include "faults/fiu/fiu.h"
-// The process and temp-dir helpers are syncfault's (one copy for both fault folders).
+// The process helper is syncfault's (one copy for both fault folders).
 #include "faults/syncfault/testing/child.h"
-#include "faults/syncfault/testing/temp_dir.h"
 #include "framework/process.h"
 #include "framework/unique_fd.h"
 
@@ -29,7 +28,6 @@ using namespace std::chrono_literals;
 using syncfault::testing::Child;
 using syncfault::testing::ChildOptions;
 using syncfault::testing::CurrentEnv;
-using syncfault::testing::TempDir;
 
 bool InPath(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -135,7 +133,7 @@ class SqliteUnderFiu : public ::testing::Test {
     return child;
   }
 
-  TempDir dir_;
+  TempDir dir_{"crashlab-fiu-"};
   std::unique_ptr<FiuControl> control_;
 };
 
@@ -241,7 +239,7 @@ std::string RedisCommand(int port, const std::vector<std::string>& args) {
 TEST(RedisUnderFiu, ExitsWhenAofFdatasyncFails) {
   if (std::string why = FiuMissing(); !why.empty()) GTEST_SKIP() << why;
   if (!InPath("redis-server")) GTEST_SKIP() << "redis-server not in PATH (apt package redis-server)";
-  TempDir dir;
+  TempDir dir("crashlab-fiu-");
   int port = crashlab::FreeLoopbackPort();
   RunOptions o;
   o.ctl_dir = dir.path();
