@@ -4,9 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <iostream>
 #include <vector>
 
 #include "faults/crashfs/test_util.h"
+#include "framework/run_command.h"
 
 extern char** environ;
 
@@ -77,30 +79,12 @@ class Tool {
   std::string line_;
 };
 
-// Runs the tool to completion; returns its stdout.
+// Runs the tool to completion; returns its stdout, or "failed" unless it exited with 0.
 std::string RunTool(std::vector<std::string> args) {
   args.insert(args.begin(), CRASHFS_SQLITE_TOOL);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return {};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(p[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while (rc == 0 && (n = read(p[0], buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(p[0]);
-  int status = 0;
-  if (rc == 0) waitpid(pid, &status, 0);
-  if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "failed";
-  return out;
+  const CommandResult r = RunCommand(args, Millis(60000));
+  std::cerr << r.err;  // the tool's own messages, as when it shared our stderr
+  return r.ok() ? r.out : "failed";
 }
 
 struct Count {
