@@ -143,9 +143,9 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
     }
     if (cmd == "trigger") {
       if (w.size() < 3 || w.size() > 4) return "error usage: trigger OP K [GLOB]";
-      auto op = ParseOpKind(w[1]);
+      auto op = ParseFsOp(w[1]);
       if (!op) return "error unknown op: " + w[1];
-      Trigger t;
+      CrashPoint t;
       t.op = *op;
       if (!ParseU64(w[2], &t.k) || t.k == 0) return "error K must be a positive integer";
       if (w.size() == 4) t.glob = w[3];

@@ -168,8 +168,8 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fus
   Session* s = Sess(req);
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
-  ReqGate g(fs, (valid & FUSE_SET_ATTR_SIZE) ? static_cast<int>(OpKind::kWrite) : -1,
-            (valid & FUSE_SET_ATTR_SIZE) && fs->TriggerWants(OpKind::kWrite)
+  ReqGate g(fs, (valid & FUSE_SET_ATTR_SIZE) ? static_cast<int>(FsOp::kWrite) : -1,
+            (valid & FUSE_SET_ATTR_SIZE) && fs->TriggerWants(FsOp::kWrite)
                 ? fs->MountPath(in->fd.get())
                 : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
@@ -239,7 +239,7 @@ void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, MetaOp::Kind 
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, EPERM);
   std::string path = fs->MountPath(dir->fd.get(), name);
-  ReqGate g(fs, static_cast<int>(OpKind::kCreate), path);
+  ReqGate g(fs, static_cast<int>(FsOp::kCreate), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   ZeroThreadUmask();
   int r = fs->meta().Create(kind, dir->fd.get(), dir->key.ino, name, [&] {
@@ -286,7 +286,7 @@ void RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, bool is_di
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, ENOENT);
   std::string path = fs->MountPath(dir->fd.get(), name);
-  ReqGate g(fs, static_cast<int>(OpKind::kUnlink), path);
+  ReqGate g(fs, static_cast<int>(FsOp::kUnlink), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   int err = fs->meta().Remove(is_dir, dir->fd.get(), dir->key.ino, name);
   fs->AddEvent(is_dir ? "rmdir" : "unlink", path, "", err);
@@ -312,7 +312,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   }
   std::string p1 = fs->MountPath(from->fd.get(), name);
   std::string p2 = fs->MountPath(to->fd.get(), newname);
-  ReqGate g(fs, static_cast<int>(OpKind::kRename), p1, p2);
+  ReqGate g(fs, static_cast<int>(FsOp::kRename), p1, p2);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   int err = fs->meta().Rename(from->fd.get(), from->key.ino, name, to->fd.get(), to->key.ino,
                               newname, flags);
@@ -456,7 +456,7 @@ void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   std::string path = fs->MountPath(in->fd.get());
-  ReqGate g(fs, static_cast<int>(OpKind::kFsyncDir), path);
+  ReqGate g(fs, static_cast<int>(FsOp::kFsyncDir), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   fs->n_fsyncdirs++;
   int v = SyncVerdict(fs, "fsyncdir", path);
@@ -522,7 +522,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, EPERM);
   std::string path = fs->MountPath(dir->fd.get(), name);
-  ReqGate g(fs, static_cast<int>(OpKind::kCreate), path);
+  ReqGate g(fs, static_cast<int>(FsOp::kCreate), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   ZeroThreadUmask();
   int fd = fs->meta().Create(MetaOp::kCreate, dir->fd.get(), dir->key.ino, name, [&] {
@@ -555,8 +555,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   bool trunc = (fi->flags & O_TRUNC) != 0;
-  ReqGate g(fs, trunc ? static_cast<int>(OpKind::kWrite) : -1,
-            trunc && fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd.get())
+  ReqGate g(fs, trunc ? static_cast<int>(FsOp::kWrite) : -1,
+            trunc && fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get())
                                                       : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   int fd = OpenExisting(fs, in, fi->flags);
@@ -590,7 +590,7 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   Inode* in = Ino(s, ino);
   const char* kind = datasync ? "fdatasync" : "fsync";
   std::string path = fs->MountPath(in->fd.get());
-  ReqGate g(fs, static_cast<int>(OpKind::kFsync), path);
+  ReqGate g(fs, static_cast<int>(FsOp::kFsync), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   fs->n_fsyncs++;
   int v = SyncVerdict(fs, kind, path);
@@ -629,8 +629,8 @@ void OpWriteBuf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off,
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   size_t len = fuse_buf_size(in_buf);
-  ReqGate g(fs, static_cast<int>(OpKind::kWrite),
-            fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
+  ReqGate g(fs, static_cast<int>(FsOp::kWrite),
+            fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   FileRecord* rec = fs->Record(in);
   std::shared_lock lk(rec->mu);
@@ -662,8 +662,8 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
   Session* s = Sess(req);
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
-  ReqGate g(fs, static_cast<int>(OpKind::kWrite),
-            fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
+  ReqGate g(fs, static_cast<int>(FsOp::kWrite),
+            fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   FileRecord* rec = fs->Record(in);
   std::shared_lock lk(rec->mu);
@@ -760,7 +760,7 @@ bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::s
       held_++;
       g->held = true;
       gate_cv_.notify_all();
-      Trigger t = trig_;
+      CrashPoint t = trig_;
       lk.unlock();
       AddEvent("trigger", p1, p2, 0,
                std::string(ToString(t.op)) + " #" + std::to_string(t.k) + " " + t.glob);
@@ -1020,7 +1020,7 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   return rep;
 }
 
-void Filesystem::ArmTrigger(const Trigger& t) {
+void Filesystem::ArmTrigger(const CrashPoint& t) {
   std::lock_guard lk(gate_mu_);
   trig_ = t;
   if (trig_.k == 0) trig_.k = 1;

@@ -90,7 +90,7 @@ class Filesystem {
   CutReport PowerCut(const CutOptions& cut);
   void SetSyncMode(SyncMode m) { sync_mode_.store(m); AddEvent("sync-mode", "", "", 0, ToString(m)); }
   SyncMode sync_mode() const { return sync_mode_.load(); }
-  void ArmTrigger(const Trigger& t);
+  void ArmTrigger(const CrashPoint& t);
   void DisarmTrigger();
   bool Triggered() const;
   bool WaitTriggered(std::chrono::milliseconds timeout) const;
@@ -99,7 +99,7 @@ class Filesystem {
   const Options& options() const { return options_; }
 
   // --- used by the request handlers
-  bool TriggerWants(OpKind kind) const {
+  bool TriggerWants(FsOp kind) const {
     return trig_kind_.load(std::memory_order_relaxed) == static_cast<int>(kind);
   }
   bool Enter(ReqGate* g, int kind, const std::string& p1, const std::string& p2);
@@ -150,7 +150,7 @@ class Filesystem {
   int inflight_ = 0;
   int held_ = 0;
   std::atomic<int> trig_kind_{-1};
-  Trigger trig_;
+  CrashPoint trig_;
   uint64_t trig_count_ = 0;
   bool triggered_ = false;
 

@@ -200,7 +200,7 @@ class TriggerTest : public PowerCutTest {
 TEST_F(TriggerTest, FsyncTriggerFiresAtKthMatchingFsync) {
   Durable("db.wal", "");
   Durable("other", "");
-  fs_->ArmTrigger({OpKind::kFsync, 3, "*.wal"});
+  fs_->ArmTrigger({FsOp::kFsync, 3, "*.wal"});
   int last_ok = 0, err = 0;
   std::thread io([&] {
     const UniqueFd fd(open(M("db.wal").c_str(), O_WRONLY | O_APPEND));
@@ -232,7 +232,7 @@ TEST_F(TriggerTest, FsyncTriggerFiresAtKthMatchingFsync) {
 
 TEST_F(TriggerTest, WriteTriggerStopsBeforeTheKthWrite) {
   Durable("f", "");
-  fs_->ArmTrigger({OpKind::kWrite, 3, "f"});
+  fs_->ArmTrigger({FsOp::kWrite, 3, "f"});
   std::thread io([&] {
     const UniqueFd fd(open(M("f").c_str(), O_WRONLY));
     for (int i = 0; i < 5; ++i) {
@@ -248,7 +248,7 @@ TEST_F(TriggerTest, WriteTriggerStopsBeforeTheKthWrite) {
 }
 
 TEST_F(TriggerTest, CreateAndRenameTriggers) {
-  fs_->ArmTrigger({OpKind::kCreate, 2, "*.tmp"});
+  fs_->ArmTrigger({FsOp::kCreate, 2, "*.tmp"});
   std::thread io([&] {
     for (const char* n : {"a.tmp", "x.dat", "b.tmp", "c.tmp"}) {
       const UniqueFd fd(open(M(n).c_str(), O_WRONLY | O_CREAT, 0644));
@@ -264,7 +264,7 @@ TEST_F(TriggerTest, CreateAndRenameTriggers) {
   EXPECT_FALSE(Exists(M("a.tmp")));  // never durable
 
   Durable("cur", "1");
-  fs_->ArmTrigger({OpKind::kRename, 1, "cur"});
+  fs_->ArmTrigger({FsOp::kRename, 1, "cur"});
   std::thread io2([&] {
     WriteFile(M("next"), "2", true);
     rename(M("next").c_str(), M("cur").c_str());
