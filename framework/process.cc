@@ -131,16 +131,16 @@ Process Process::Spawn(const ProcessOptions& o) {
     exe = FindProgram(exe.string());
     if (exe.empty()) throw std::runtime_error("spawn: program not found on PATH: " + o.argv[0]);
   }
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  int log_fd = null_fd;
+  const UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  UniqueFd log_file;
   if (!o.log.empty()) {
-    log_fd = ::open(o.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      ::close(null_fd);
+    log_file.reset(::open(o.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!log_file) {
       throw std::runtime_error("spawn: cannot open log " + o.log.string() + ": " + strerror(errno));
     }
-    if (o.user) (void)::fchown(log_fd, o.user->uid, o.user->gid);
+    if (o.user) (void)::fchown(log_file.get(), o.user->uid, o.user->gid);
   }
+  const int log_fd = log_file ? log_file.get() : null_fd.get();
   bp::environment env = boost::this_process::environment();
   for (const auto& k : o.unset_env) env.erase(k);
   for (const auto& [k, v] : o.env) env[k] = v;
@@ -154,7 +154,7 @@ Process Process::Spawn(const ProcessOptions& o) {
     ChildSetup setup;
     setup.o = &o;
     setup.log_fd = log_fd;
-    setup.null_fd = null_fd;
+    setup.null_fd = null_fd.get();
     bp::child child;
     try {
       if (o.cwd.empty()) {
@@ -164,22 +164,18 @@ Process Process::Spawn(const ProcessOptions& o) {
                           bp::start_dir = o.cwd.string(), setup);
       }
     } catch (const std::exception& e) {
-      if (log_fd != null_fd) ::close(log_fd);
-      ::close(null_fd);
       throw std::runtime_error("spawn " + exe.string() + ": " + e.what());
     }
     p.pid_ = child.id();
     child.detach();  // we wait for it ourselves (pidfd + waitpid)
     ManagedPids().insert(p.pid_);
   }
-  if (log_fd != null_fd) ::close(log_fd);
-  ::close(null_fd);
   p.pgid_ = o.own_group ? p.pid_ : ::getpgid(p.pid_);
   if (o.own_group) {
     ::setpgid(p.pid_, p.pid_);  // also from the parent: no window where a group kill misses
     RegisterGroup(p.pid_);
   }
-  p.pidfd_ = PidfdOpen(p.pid_);
+  p.pidfd_.reset(PidfdOpen(p.pid_));
   return p;
 }
 
@@ -190,7 +186,7 @@ Process& Process::operator=(Process&& o) noexcept {
     Release();
     pid_ = std::exchange(o.pid_, -1);
     pgid_ = std::exchange(o.pgid_, -1);
-    pidfd_ = std::exchange(o.pidfd_, -1);
+    pidfd_ = std::move(o.pidfd_);
     status_ = o.status_;
     exited_ = o.exited_;
     name_ = std::move(o.name_);
@@ -206,8 +202,7 @@ void Process::Release() {
     KillAndReap();
   } catch (...) {
   }
-  if (pidfd_ >= 0) ::close(pidfd_);
-  pidfd_ = -1;
+  pidfd_.reset();
   pid_ = -1;
 }
 
@@ -255,8 +250,8 @@ bool Process::WaitFor(Millis timeout) {
   while (Running()) {
     const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
     if (left <= 0) return false;
-    if (pidfd_ >= 0) {
-      pollfd pfd{pidfd_, POLLIN, 0};
+    if (pidfd_) {
+      pollfd pfd{pidfd_.get(), POLLIN, 0};
       ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 50)));
     } else {
       std::this_thread::sleep_for(Millis(1));
@@ -365,19 +360,17 @@ TempDir::~TempDir() {
 }
 
 int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket: " + std::string(strerror(errno)));
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error("socket: " + std::string(strerror(errno)));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     throw std::runtime_error("cannot find a free loopback port: " + std::string(strerror(errno)));
   }
-  ::close(fd);
   return ntohs(addr.sin_port);
 }
 
@@ -402,54 +395,6 @@ std::string TailFile(const fs::path& path, size_t max_lines) {
   }
   std::string out;
   for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
-std::string CommandOutput(const std::vector<std::string>& argv, Millis timeout) {
-  if (argv.empty()) throw std::runtime_error("CommandOutput: empty argv");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(strerror(errno)));
-  ProcessOptions o;
-  o.argv = argv;
-  o.fds = {{1, fds[1]}};
-  Process p;
-  try {
-    p = Process::Spawn(o);
-  } catch (...) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw;
-  }
-  ::close(fds[1]);
-  const auto deadline = Clock::now() + timeout;
-  std::string out;
-  bool timed_out = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{fds[0], POLLIN, 0};
-    const int r = ::poll(&pfd, 1, static_cast<int>(std::min<long>(left, 1000)));
-    if (r < 0 && errno != EINTR) break;
-    if (r <= 0) continue;
-    char buf[4096];
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // EOF: the program (and whatever inherited its stdout) closed it
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
-  if (timed_out || !p.WaitFor(std::max(left, Millis(1000)))) {
-    p.KillAndReap();
-    throw std::runtime_error(argv[0] + " did not finish within " + std::to_string(timeout.count()) + " ms");
-  }
-  if (!WIFEXITED(p.raw_status()) || WEXITSTATUS(p.raw_status()) != 0) {
-    throw std::runtime_error(argv[0] + " " + p.DescribeExit() +
-                             (out.empty() ? std::string() : ": " + out.substr(0, out.find('\n'))));
-  }
   return out;
 }
 

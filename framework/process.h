@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/unique_fd.h"
+
 namespace crashlab {
 
 using Clock = std::chrono::steady_clock;
@@ -83,7 +85,7 @@ class Process {
   void Release();
   pid_t pid_ = -1;
   pid_t pgid_ = -1;
-  int pidfd_ = -1;
+  UniqueFd pidfd_;
   int status_ = 0;
   bool exited_ = false;
   std::string name_;
@@ -143,10 +145,6 @@ void ChownRecursive(const std::filesystem::path& path, uid_t uid, gid_t gid);
 // The last `max_lines` lines of a log file (for "unrecoverable" anomalies).
 std::string TailFile(const std::filesystem::path& path, size_t max_lines = 20);
 
-// Runs `argv` (no shell) to completion and returns what it wrote to stdout (stderr is
-// discarded). Throws std::runtime_error naming the program if it cannot be started,
-// exits non-zero, or is still running after `timeout` (its group is killed then).
-std::string CommandOutput(const std::vector<std::string>& argv, Millis timeout = Millis(10000));
 
 // Why `user` cannot read `path` (with `execute`: cannot run it, or enter it if it is a
 // directory): "" if it can. A child dropped to the user tries (test -r / test -x), so

@@ -11,6 +11,7 @@
 #include "faults/process/process_fault.h"
 #include "framework/process.h"
 #include "framework/testing/crash_test.h"
+#include "framework/unique_fd.h"
 
 namespace {
 
@@ -56,20 +57,20 @@ class ToyTarget : public Target {
   ~ToyTarget() override { Close(); }
   std::string Name() const override { return "toykv"; }
   void Start() override {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    PipeFds in, out;
+    if (OpenPipe(&in) != 0 || OpenPipe(&out) != 0) throw std::runtime_error("pipe");
     ProcessOptions o;
     o.argv = {TOYKV_PATH, (dir_ / "toykv.log").string()};
     if (buffered_) o.argv.insert(o.argv.begin() + 1, "--buffered");
-    o.fds = {{0, in[0]}, {1, out[1]}};
+    o.fds = {{0, in.read_end.get()}, {1, out.write_end.get()}};
     o.log = dir_ / "stderr.log";
     process_ = Process::Spawn(o);
-    ::close(in[0]);
-    ::close(out[1]);
-    to_ = in[1];
-    from_ = out[0];
+    in.read_end.reset();  // only the child holds its ends: its death is EOF here
+    out.write_end.reset();
+    to_ = std::move(in.write_end);
+    from_ = std::move(out.read_end);
     char ready[6] = {};  // readiness is the program saying so, not a sleep
-    if (::read(from_, ready, 6) != 6 || std::string(ready, 6) != "READY\n") {
+    if (::read(from_.get(), ready, 6) != 6 || std::string(ready, 6) != "READY\n") {
       throw Unrecoverable("toykv did not start", TailFile(dir_ / "stderr.log"));
     }
   }
@@ -81,21 +82,19 @@ class ToyTarget : public Target {
   std::vector<Process*> Processes() override { return {&process_}; }
   std::filesystem::path DataDir() const override { return dir_; }
   std::unique_ptr<Client> NewClient(int) override {
-    return std::make_unique<ToyClient>(to_, from_, dir_ / "toykv.log");
+    return std::make_unique<ToyClient>(to_.get(), from_.get(), dir_ / "toykv.log");
   }
 
  private:
   void Close() {
     process_.KillAndReap();
-    for (int* fd : {&to_, &from_}) {
-      if (*fd >= 0) ::close(*fd);
-      *fd = -1;
-    }
+    to_.reset();
+    from_.reset();
   }
   std::filesystem::path dir_;
   bool buffered_;
   Process process_;
-  int to_ = -1, from_ = -1;
+  UniqueFd to_, from_;
 };
 
 class ToyKvCrash : public crashlab::testing::CrashTest {

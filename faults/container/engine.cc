@@ -1,9 +1,8 @@
 // Engine: podman with a private root and containers.conf, or a private dockerd child;
-// every CLI call is an argv vector through Process; teardown leaves nothing behind.
+// every CLI call is an argv vector through RunCommand; teardown leaves nothing behind.
 #include "faults/container/engine.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -22,6 +21,7 @@
 #include <thread>
 
 #include "framework/scenario.h"
+#include "framework/unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -47,50 +47,10 @@ std::string Trim(std::string s) {
   return s;
 }
 
-std::string JoinArgs(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& a : v) s += (s.empty() ? "" : " ") + a;
-  return s;
-}
-
 void WriteFile(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + p.string());
-}
-
-// Reads both pipes until the child exits (a daemonized grandchild may keep a pipe open:
-// the child's exit, not EOF, ends the call) or the timeout passes.
-void Collect(Process& p, int out_fd, int err_fd, Millis timeout, CommandResult& r) {
-  const auto deadline = Clock::now() + timeout;
-  char buf[8192];
-  bool out_open = true, err_open = true;
-  auto drain = [&](int fd, std::string& into, bool& open) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0)
-      into.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-      open = false;
-  };
-  for (;;) {
-    pollfd pf[2] = {{out_open ? out_fd : -1, POLLIN, 0}, {err_open ? err_fd : -1, POLLIN, 0}};
-    const int n = ::poll(pf, 2, 20);
-    if (n > 0) {
-      if (pf[0].revents) drain(out_fd, r.out, out_open);
-      if (pf[1].revents) drain(err_fd, r.err, err_open);
-      continue;  // read everything that is there before looking at the child
-    }
-    if (!p.Running()) break;
-    if (Clock::now() > deadline) {
-      p.KillAndReap();
-      r.exit_code = -1;
-      r.err += "\n(timed out after " + std::to_string(timeout.count()) + " ms)";
-      return;
-    }
-  }
-  const int st = p.raw_status();
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  p.KillAndReap();  // the group: nothing of the CLI call outlives it
 }
 
 bool Reaped(pid_t pid) {
@@ -195,34 +155,12 @@ std::vector<std::string> Engine::GlobalFlags() const {
 }
 
 CommandResult Engine::Run(const std::vector<std::string>& args, Millis timeout) {
-  ProcessOptions po;
-  po.argv = {kind_ == EngineKind::kPodman ? "podman" : "docker"};
-  for (const auto& f : GlobalFlags()) po.argv.push_back(f);
-  po.argv.insert(po.argv.end(), args.begin(), args.end());
-  po.env = env_;
-  CommandResult r;
-  r.command = JoinArgs(po.argv);
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0)
-    throw std::runtime_error("pipe: " + std::string(strerror(errno)));
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    throw std::runtime_error("pipe: " + std::string(strerror(errno)));
-  }
-  po.fds = {{1, out[1]}, {2, err[1]}};
-  Process p;
-  try {
-    p = Process::Spawn(po);
-  } catch (...) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
-    throw;
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  Collect(p, out[0], err[0], timeout, r);
-  ::close(out[0]);
-  ::close(err[0]);
+  std::vector<std::string> argv = {kind_ == EngineKind::kPodman ? "podman" : "docker"};
+  for (const auto& f : GlobalFlags()) argv.push_back(f);
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult r = RunCommand(argv, timeout, env_);
+  if (!r.started) throw std::runtime_error(r.err);
+  if (r.timed_out) r.err += "\n(timed out after " + std::to_string(timeout.count()) + " ms)";
   return r;
 }
 
@@ -273,8 +211,8 @@ void Engine::StartDockerd() {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string log = (dir_ / "dockerd.log").string();
-  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   // Our own fork/exec, not Process: the daemon gets a session of its own, so neither the
   // terminal's Ctrl-C nor the runner's interrupt handler (which SIGKILLs the process
   // groups it started) takes it down before Teardown has removed the containers through
@@ -284,9 +222,9 @@ void Engine::StartDockerd() {
   if (pid == 0) {
     ::setsid();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
+    ::dup2(null_fd.get(), 0);
+    ::dup2(log_fd.get(), 1);
+    ::dup2(log_fd.get(), 2);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -296,8 +234,6 @@ void Engine::StartDockerd() {
     ::execvp("dockerd", argv.data());
     _exit(127);
   }
-  ::close(log_fd);
-  ::close(null_fd);
   dockerd_pid_ = pid;
   const auto deadline = Clock::now() + Millis(60000);
   for (;;) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "framework/process.h"
+#include "framework/run_command.h"
 
 namespace crashlab::container {
 
@@ -25,15 +26,6 @@ std::string MissingEngine(EngineKind kind);
 // Resolves "auto" (podman if usable, else docker), "podman" or "docker". Returns the
 // kind, or nullopt with `why` set when nothing usable is there.
 std::optional<EngineKind> ChooseEngine(const std::string& preference, std::string* why);
-
-// The output of one engine CLI call.
-struct CommandResult {
-  int exit_code = -1;  // -1: killed (timeout)
-  std::string out;
-  std::string err;
-  // The command line, for messages.
-  std::string command;
-};
 
 // A container's state as the engine reports it.
 struct ContainerState {
@@ -61,7 +53,9 @@ class Engine {
   std::string Name() const { return ToString(kind_); }
   const std::filesystem::path& dir() const { return dir_; }
 
-  // Runs `<engine> <global flags> args...`; never throws for a non-zero exit.
+  // Runs `<engine> <global flags> args...` (RunCommand with the engine's environment);
+  // exit_code is -1 if it timed out (err then says so). Throws std::runtime_error only if
+  // the CLI cannot be spawned, never for a non-zero exit.
   CommandResult Run(const std::vector<std::string>& args, Millis timeout = Millis(120000));
   // Like Run, but throws std::runtime_error (with stderr) unless the exit code is 0.
   // Returns stdout without the trailing newline.

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "framework/unique_fd.h"
+
 namespace crashlab::crashfs {
 namespace {
 
@@ -40,23 +42,24 @@ std::string Fmt(double v) {
   return buf;
 }
 
-int Listen(const std::string& path) {
+UniqueFd Listen(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) throw std::runtime_error("control socket path too long");
   strcpy(addr.sun_path, path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + strerror(errno));
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error(std::string("socket: ") + strerror(errno));
   unlink(path.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 16) != 0) {
-    int e = errno;
-    close(fd);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd.get(), 16) != 0) {
+    const int e = errno;
     throw std::runtime_error("control socket " + path + ": " + strerror(e));
   }
   return fd;
 }
 
-void ServeConnection(CrashFs& fs, int fd, std::atomic<bool>& stop) {
+void ServeConnection(CrashFs& fs, UniqueFd conn, std::atomic<bool>& stop) {
+  const int fd = conn.get();
   std::string buf;
   char chunk[4096];
   while (!stop) {
@@ -75,7 +78,6 @@ void ServeConnection(CrashFs& fs, int fd, std::atomic<bool>& stop) {
       if (quit) stop = true;
     }
   }
-  close(fd);
 }
 
 }  // namespace
@@ -141,9 +143,9 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
     }
     if (cmd == "trigger") {
       if (w.size() < 3 || w.size() > 4) return "error usage: trigger OP K [GLOB]";
-      auto op = ParseOpKind(w[1]);
+      auto op = ParseFsOp(w[1]);
       if (!op) return "error unknown op: " + w[1];
-      Trigger t;
+      CrashPoint t;
       t.op = *op;
       if (!ParseU64(w[2], &t.k) || t.k == 0) return "error K must be a positive integer";
       if (w.size() == 4) t.glob = w[3];
@@ -199,17 +201,19 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
 }
 
 void ServeControlSocket(CrashFs& fs, const std::string& path, std::atomic<bool>& stop) {
-  int lfd = Listen(path);
+  UniqueFd lfd = Listen(path);
   std::vector<std::thread> conns;
   while (!stop) {
-    pollfd p{lfd, POLLIN, 0};
+    pollfd p{lfd.get(), POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
-    int cfd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (cfd < 0) continue;
-    conns.emplace_back([&fs, cfd, &stop] { ServeConnection(fs, cfd, stop); });
+    UniqueFd cfd(accept4(lfd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!cfd) continue;
+    conns.emplace_back([&fs, cfd = std::move(cfd), &stop]() mutable {
+      ServeConnection(fs, std::move(cfd), stop);
+    });
   }
   for (auto& t : conns) t.join();
-  close(lfd);
+  lfd.reset();
   unlink(path.c_str());
 }
 
@@ -218,22 +222,19 @@ std::string SendCommand(const std::string& path, const std::string& command) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) throw std::runtime_error("control socket path too long");
   strcpy(addr.sun_path, path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket: ") + strerror(errno));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int e = errno;
-    close(fd);
+  const UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error(std::string("socket: ") + strerror(errno));
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int e = errno;
     throw std::runtime_error("cannot connect to " + path + ": " + strerror(e));
   }
   std::string msg = command + "\n";
-  if (write(fd, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
-    close(fd);
+  if (write(fd.get(), msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
     throw std::runtime_error("write to control socket failed");
   }
   std::string answer;
   char c;
-  while (read(fd, &c, 1) == 1 && c != '\n') answer.push_back(c);
-  close(fd);
+  while (read(fd.get(), &c, 1) == 1 && c != '\n') answer.push_back(c);
   return answer;
 }
 

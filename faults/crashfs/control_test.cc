@@ -88,9 +88,8 @@ namespace {
 TEST(CrashFsCliTest, MountPowerCutQuit) {
   std::string why = FuseUnavailableReason();
   if (!why.empty()) GTEST_SKIP() << why;
-  char tmpl[] = "/tmp/crashfs-cli-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string base = tmpl;
+  const TempDir dir("crashfs-cli-");
+  const std::string base = dir.path().string();
   std::filesystem::create_directories(base + "/b");
   std::filesystem::create_directories(base + "/m");
   std::string sock = base + "/ctl.sock";
@@ -122,7 +121,6 @@ TEST(CrashFsCliTest, MountPowerCutQuit) {
   ASSERT_EQ(stat((base + "/m").c_str(), &m), 0);
   ASSERT_EQ(stat(base.c_str(), &parent), 0);
   EXPECT_EQ(m.st_dev, parent.st_dev) << "still mounted";
-  std::filesystem::remove_all(base);
 }
 
 }  // namespace

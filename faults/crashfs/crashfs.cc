@@ -18,7 +18,7 @@ void CrashFs::Freeze() { fs_->Freeze(); }
 CutReport CrashFs::PowerCut(const CutOptions& cut) { return fs_->PowerCut(cut); }
 void CrashFs::SetSyncMode(SyncMode mode) { fs_->SetSyncMode(mode); }
 SyncMode CrashFs::GetSyncMode() const { return fs_->sync_mode(); }
-void CrashFs::ArmTrigger(const Trigger& trigger) { fs_->ArmTrigger(trigger); }
+void CrashFs::ArmTrigger(const CrashPoint& point) { fs_->ArmTrigger(point); }
 void CrashFs::DisarmTrigger() { fs_->DisarmTrigger(); }
 bool CrashFs::Triggered() const { return fs_->Triggered(); }
 bool CrashFs::WaitTriggered(std::chrono::milliseconds timeout) const {
@@ -28,14 +28,14 @@ std::vector<Event> CrashFs::Events() const { return fs_->Events(); }
 Stats CrashFs::GetStats() const { return fs_->GetStats(); }
 const Options& CrashFs::options() const { return fs_->options(); }
 
-const char* ToString(OpKind op) {
+const char* ToString(FsOp op) {
   switch (op) {
-    case OpKind::kWrite: return "write";
-    case OpKind::kFsync: return "fsync";
-    case OpKind::kFsyncDir: return "fsyncdir";
-    case OpKind::kRename: return "rename";
-    case OpKind::kUnlink: return "unlink";
-    case OpKind::kCreate: return "create";
+    case FsOp::kWrite: return "write";
+    case FsOp::kFsync: return "fsync";
+    case FsOp::kFsyncDir: return "fsyncdir";
+    case FsOp::kRename: return "rename";
+    case FsOp::kUnlink: return "unlink";
+    case FsOp::kCreate: return "create";
   }
   return "?";
 }
@@ -58,9 +58,9 @@ const char* ToString(CutOptions::Torn torn) {
   return "?";
 }
 
-std::optional<OpKind> ParseOpKind(const std::string& s) {
-  for (OpKind k : {OpKind::kWrite, OpKind::kFsync, OpKind::kFsyncDir, OpKind::kRename,
-                   OpKind::kUnlink, OpKind::kCreate}) {
+std::optional<FsOp> ParseFsOp(const std::string& s) {
+  for (FsOp k : {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename,
+                   FsOp::kUnlink, FsOp::kCreate}) {
     if (s == ToString(k)) return k;
   }
   return std::nullopt;

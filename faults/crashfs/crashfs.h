@@ -31,16 +31,16 @@ enum class SyncMode {
   kLie,   // return success, make nothing durable
 };
 
-// Operations a trigger can count.
-enum class OpKind { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
+// File-system operations a crash point counts (not crashlab::OpKind, the workload's ops).
+enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
 
-// Freeze the filesystem when the k-th (1-based) operation of `op` whose mount-relative
+// A crash point: freeze the filesystem when the k-th (1-based) operation of `op` whose mount-relative
 // path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives, before
 // that operation takes effect. fsync counts fsync and fdatasync of files; unlink counts
 // unlink and rmdir; create counts create, mknod, mkdir, symlink and link; rename matches
 // the source or the target path.
-struct Trigger {
-  OpKind op = OpKind::kFsync;
+struct CrashPoint {
+  FsOp op = FsOp::kFsync;
   uint64_t k = 1;
   std::string glob = "*";
 };
@@ -124,8 +124,8 @@ class CrashFs {
   void SetSyncMode(SyncMode mode);
   SyncMode GetSyncMode() const;
 
-  // Replaces any armed trigger and clears Triggered().
-  void ArmTrigger(const Trigger& trigger);
+  // Arms a trigger at `point`, replacing any armed one, and clears Triggered().
+  void ArmTrigger(const CrashPoint& point);
   void DisarmTrigger();
   // True once the armed trigger fired (the mount is then frozen).
   bool Triggered() const;
@@ -143,10 +143,10 @@ class CrashFs {
   std::unique_ptr<Filesystem> fs_;
 };
 
-const char* ToString(OpKind op);
+const char* ToString(FsOp op);
 const char* ToString(SyncMode mode);
 const char* ToString(CutOptions::Torn torn);
-std::optional<OpKind> ParseOpKind(const std::string& s);
+std::optional<FsOp> ParseFsOp(const std::string& s);
 std::optional<SyncMode> ParseSyncMode(const std::string& s);
 std::optional<CutOptions::Torn> ParseTorn(const std::string& s);
 

@@ -87,13 +87,9 @@ int DoLookup(Session* s, fuse_ino_t parent, const char* name, fuse_entry_param* 
   memset(e, 0, sizeof(*e));
   if (IsHidden(parent, name)) return ENOENT;
   FillEntry(e);
-  int fd = openat(Ino(s, parent)->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno;
-  if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
-    int err = errno;
-    close(fd);
-    return err;
-  }
+  UniqueFd fd(openat(Ino(s, parent)->fd.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno;
+  if (fstatat(fd.get(), "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
   FileKey key{e->attr.st_dev, e->attr.st_ino};
   Inode* in;
   {
@@ -104,14 +100,12 @@ int DoLookup(Session* s, fuse_ino_t parent, const char* name, fuse_entry_param* 
       in->nlookup++;
     } else {
       in = new Inode;
-      in->fd = fd;
-      fd = -1;
+      in->fd = std::move(fd);
       in->key = key;
       in->nlookup = 1;
       s->inodes.emplace(key, in);
     }
   }
-  if (fd >= 0) close(fd);
   e->ino = reinterpret_cast<uintptr_t>(in);
   return 0;
 }
@@ -122,7 +116,6 @@ void Unref(Session* s, Inode* in, uint64_t n) {
   in->nlookup -= std::min(n, in->nlookup);
   if (in->nlookup == 0) {
     s->inodes.erase(in->key);
-    close(in->fd);
     delete in;
   }
 }
@@ -165,7 +158,7 @@ void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   struct stat st;
-  if (fstatat(Ino(s, ino)->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+  if (fstatat(Ino(s, ino)->fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
     return (void)fuse_reply_err(req, errno);
   }
   fuse_reply_attr(req, &st, kCacheTimeout);
@@ -175,30 +168,31 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fus
   Session* s = Sess(req);
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
-  ReqGate g(fs, (valid & FUSE_SET_ATTR_SIZE) ? static_cast<int>(OpKind::kWrite) : -1,
-            (valid & FUSE_SET_ATTR_SIZE) && fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd)
-                                                                            : std::string());
+  ReqGate g(fs, (valid & FUSE_SET_ATTR_SIZE) ? static_cast<int>(FsOp::kWrite) : -1,
+            (valid & FUSE_SET_ATTR_SIZE) && fs->TriggerWants(FsOp::kWrite)
+                ? fs->MountPath(in->fd.get())
+                : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  std::string proc = ProcFd(in->fd);
+  std::string proc = ProcFd(in->fd.get());
   int res = 0;
   if (valid & FUSE_SET_ATTR_MODE) {
-    res = fi ? fchmod(Fh(fi)->fd, attr->st_mode) : chmod(proc.c_str(), attr->st_mode);
+    res = fi ? fchmod(Fh(fi)->fd.get(), attr->st_mode) : chmod(proc.c_str(), attr->st_mode);
     if (res != 0) return (void)fuse_reply_err(req, errno);
   }
   if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
     uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : static_cast<uid_t>(-1);
     gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : static_cast<gid_t>(-1);
-    if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+    if (fchownat(in->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
       return (void)fuse_reply_err(req, errno);
     }
   }
   if (valid & FUSE_SET_ATTR_SIZE) {
     FileRecord* rec = fs->Record(in);
     std::shared_lock lk(rec->mu);
-    if (int err = fs->data().BeforeModify(rec, in->fd, attr->st_size, INT64_MAX, false)) {
+    if (int err = fs->data().BeforeModify(rec, in->fd.get(), attr->st_size, INT64_MAX, false)) {
       return (void)fuse_reply_err(req, err);
     }
-    res = fi ? ftruncate(Fh(fi)->fd, attr->st_size) : truncate(proc.c_str(), attr->st_size);
+    res = fi ? ftruncate(Fh(fi)->fd.get(), attr->st_size) : truncate(proc.c_str(), attr->st_size);
     if (res != 0) return (void)fuse_reply_err(req, errno);
   }
   if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
@@ -215,11 +209,11 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fus
     } else if (valid & FUSE_SET_ATTR_MTIME) {
       tv[1] = attr->st_mtim;
     }
-    res = fi ? futimens(Fh(fi)->fd, tv) : utimensat(AT_FDCWD, proc.c_str(), tv, 0);
+    res = fi ? futimens(Fh(fi)->fd.get(), tv) : utimensat(AT_FDCWD, proc.c_str(), tv, 0);
     if (res != 0) return (void)fuse_reply_err(req, errno);
   }
   struct stat st;
-  if (fstatat(in->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+  if (fstatat(in->fd.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
     return (void)fuse_reply_err(req, errno);
   }
   fuse_reply_attr(req, &st, kCacheTimeout);
@@ -230,7 +224,7 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   char buf[PATH_MAX + 1];
-  ssize_t n = readlinkat(Ino(s, ino)->fd, "", buf, sizeof(buf));
+  ssize_t n = readlinkat(Ino(s, ino)->fd.get(), "", buf, sizeof(buf));
   if (n < 0) return (void)fuse_reply_err(req, errno);
   if (n == sizeof(buf)) return (void)fuse_reply_err(req, ENAMETOOLONG);
   buf[n] = '\0';
@@ -244,13 +238,13 @@ void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, MetaOp::Kind 
   Filesystem* fs = s->fs;
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, EPERM);
-  std::string path = fs->MountPath(dir->fd, name);
-  ReqGate g(fs, static_cast<int>(OpKind::kCreate), path);
+  std::string path = fs->MountPath(dir->fd.get(), name);
+  ReqGate g(fs, static_cast<int>(FsOp::kCreate), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   ZeroThreadUmask();
-  int r = fs->meta().Create(kind, dir->fd, dir->key.ino, name, [&] {
+  int r = fs->meta().Create(kind, dir->fd.get(), dir->key.ino, name, [&] {
     FsCreds creds(req);
-    return make(dir->fd);
+    return make(dir->fd.get());
   });
   fs->AddEvent(event, path, "", r < 0 ? -r : 0);
   if (r < 0) return (void)fuse_reply_err(req, -r);
@@ -281,7 +275,7 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name)
   Session* s = Sess(req);
   Inode* in = Ino(s, ino);
   MakeNode(req, parent, name, MetaOp::kLink, "link", [&](int dfd) {
-    return linkat(AT_FDCWD, ProcFd(in->fd).c_str(), dfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0
+    return linkat(AT_FDCWD, ProcFd(in->fd.get()).c_str(), dfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0
                                                                                       : -errno;
   });
 }
@@ -291,10 +285,10 @@ void RemoveEntry(fuse_req_t req, fuse_ino_t parent, const char* name, bool is_di
   Filesystem* fs = s->fs;
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, ENOENT);
-  std::string path = fs->MountPath(dir->fd, name);
-  ReqGate g(fs, static_cast<int>(OpKind::kUnlink), path);
+  std::string path = fs->MountPath(dir->fd.get(), name);
+  ReqGate g(fs, static_cast<int>(FsOp::kUnlink), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  int err = fs->meta().Remove(is_dir, dir->fd, dir->key.ino, name);
+  int err = fs->meta().Remove(is_dir, dir->fd.get(), dir->key.ino, name);
   fs->AddEvent(is_dir ? "rmdir" : "unlink", path, "", err);
   fuse_reply_err(req, err);
 }
@@ -316,12 +310,12 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   if (IsHidden(parent, name) || IsHidden(newparent, newname)) {
     return (void)fuse_reply_err(req, EPERM);
   }
-  std::string p1 = fs->MountPath(from->fd, name);
-  std::string p2 = fs->MountPath(to->fd, newname);
-  ReqGate g(fs, static_cast<int>(OpKind::kRename), p1, p2);
+  std::string p1 = fs->MountPath(from->fd.get(), name);
+  std::string p2 = fs->MountPath(to->fd.get(), newname);
+  ReqGate g(fs, static_cast<int>(FsOp::kRename), p1, p2);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  int err =
-      fs->meta().Rename(from->fd, from->key.ino, name, to->fd, to->key.ino, newname, flags);
+  int err = fs->meta().Rename(from->fd.get(), from->key.ino, name, to->fd.get(), to->key.ino,
+                              newname, flags);
   fs->AddEvent("rename", p1, p2, err);
   fuse_reply_err(req, err);
 }
@@ -330,14 +324,11 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Session* s = Sess(req);
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  int fd = openat(Ino(s, ino)->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return (void)fuse_reply_err(req, errno);
-  DIR* dp = fdopendir(fd);
-  if (dp == nullptr) {
-    int err = errno;
-    close(fd);
-    return (void)fuse_reply_err(req, err);
-  }
+  UniqueFd fd(openat(Ino(s, ino)->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return (void)fuse_reply_err(req, errno);
+  DIR* dp = fdopendir(fd.get());
+  if (dp == nullptr) return (void)fuse_reply_err(req, errno);
+  fd.release();  // the DIR owns it now (closedir)
   auto* d = new DirHandle;
   d->dp = dp;
   {
@@ -464,8 +455,8 @@ void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi
   Session* s = Sess(req);
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
-  std::string path = fs->MountPath(in->fd);
-  ReqGate g(fs, static_cast<int>(OpKind::kFsyncDir), path);
+  std::string path = fs->MountPath(in->fd.get());
+  ReqGate g(fs, static_cast<int>(FsOp::kFsyncDir), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   fs->n_fsyncdirs++;
   int v = SyncVerdict(fs, "fsyncdir", path);
@@ -493,9 +484,9 @@ int BackingFlags(Filesystem* fs, int flags) {
   return (flags & ~O_NOFOLLOW) | O_CLOEXEC;
 }
 
-void ReplyOpened(fuse_req_t req, Session* s, int fd, fuse_file_info* fi,
+void ReplyOpened(fuse_req_t req, Session* s, UniqueFd fd, fuse_file_info* fi,
                  const fuse_entry_param* e) {
-  auto* h = new FileHandle{fd};
+  auto* h = new FileHandle{std::move(fd)};
   {
     std::lock_guard lk(s->mu);
     s->files.insert(h);
@@ -506,18 +497,17 @@ void ReplyOpened(fuse_req_t req, Session* s, int fd, fuse_file_info* fi,
   if (r != 0) {
     std::lock_guard lk(s->mu);
     s->files.erase(h);
-    close(fd);
     delete h;
   }
 }
 
 // Opens an existing file; O_TRUNC is a modification and goes through the undo log.
 int OpenExisting(Filesystem* fs, Inode* in, int flags) {
-  std::string proc = ProcFd(in->fd);
+  std::string proc = ProcFd(in->fd.get());
   if (flags & O_TRUNC) {
     FileRecord* rec = fs->Record(in);
     std::shared_lock lk(rec->mu);
-    if (int err = fs->data().BeforeModify(rec, in->fd, 0, INT64_MAX, false)) return -err;
+    if (int err = fs->data().BeforeModify(rec, in->fd.get(), 0, INT64_MAX, false)) return -err;
     int fd = open(proc.c_str(), BackingFlags(fs, flags));
     return fd >= 0 ? fd : -errno;
   }
@@ -531,13 +521,13 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   Filesystem* fs = s->fs;
   Inode* dir = Ino(s, parent);
   if (IsHidden(parent, name)) return (void)fuse_reply_err(req, EPERM);
-  std::string path = fs->MountPath(dir->fd, name);
-  ReqGate g(fs, static_cast<int>(OpKind::kCreate), path);
+  std::string path = fs->MountPath(dir->fd.get(), name);
+  ReqGate g(fs, static_cast<int>(FsOp::kCreate), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   ZeroThreadUmask();
-  int fd = fs->meta().Create(MetaOp::kCreate, dir->fd, dir->key.ino, name, [&] {
+  int fd = fs->meta().Create(MetaOp::kCreate, dir->fd.get(), dir->key.ino, name, [&] {
     FsCreds creds(req);
-    int r = openat(dir->fd, name, BackingFlags(fs, fi->flags) | O_CREAT | O_EXCL, mode);
+    int r = openat(dir->fd.get(), name, BackingFlags(fs, fi->flags) | O_CREAT | O_EXCL, mode);
     return r >= 0 ? r : -errno;
   });
   bool created = fd >= 0;
@@ -550,16 +540,14 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
       Unref(s, Ino(s, e.ino), 1);
       return (void)fuse_reply_err(req, -fd);
     }
-    return ReplyOpened(req, s, fd, fi, &e);
+    return ReplyOpened(req, s, UniqueFd(fd), fi, &e);
   }
   fs->AddEvent("create", path, "", fd < 0 ? -fd : 0);
   if (!created) return (void)fuse_reply_err(req, -fd);
+  UniqueFd file(fd);
   fuse_entry_param e;
-  if (int err = DoLookup(s, parent, name, &e)) {
-    close(fd);
-    return (void)fuse_reply_err(req, err);
-  }
-  ReplyOpened(req, s, fd, fi, &e);
+  if (int err = DoLookup(s, parent, name, &e)) return (void)fuse_reply_err(req, err);
+  ReplyOpened(req, s, std::move(file), fi, &e);
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -567,12 +555,13 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   bool trunc = (fi->flags & O_TRUNC) != 0;
-  ReqGate g(fs, trunc ? static_cast<int>(OpKind::kWrite) : -1,
-            trunc && fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd) : std::string());
+  ReqGate g(fs, trunc ? static_cast<int>(FsOp::kWrite) : -1,
+            trunc && fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get())
+                                                      : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   int fd = OpenExisting(fs, in, fi->flags);
   if (fd < 0) return (void)fuse_reply_err(req, -fd);
-  ReplyOpened(req, s, fd, fi, nullptr);
+  ReplyOpened(req, s, UniqueFd(fd), fi, nullptr);
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
@@ -582,7 +571,6 @@ void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     std::lock_guard lk(s->mu);
     s->files.erase(h);
   }
-  close(h->fd);
   delete h;
   fuse_reply_err(req, 0);
 }
@@ -591,7 +579,8 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Session* s = Sess(req);
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  int res = close(dup(Fh(fi)->fd));
+  // Closing a duplicate makes the backing filesystem report a deferred write error now.
+  int res = UniqueFd(dup(Fh(fi)->fd.get())).Close();
   fuse_reply_err(req, res == -1 ? errno : 0);
 }
 
@@ -600,14 +589,14 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   const char* kind = datasync ? "fdatasync" : "fsync";
-  std::string path = fs->MountPath(in->fd);
-  ReqGate g(fs, static_cast<int>(OpKind::kFsync), path);
+  std::string path = fs->MountPath(in->fd.get());
+  ReqGate g(fs, static_cast<int>(FsOp::kFsync), path);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   fs->n_fsyncs++;
   int v = SyncVerdict(fs, kind, path);
   if (v >= 0) return (void)fuse_reply_err(req, v);
   if (fs->options().backing_fsync) {
-    int fd = Fh(fi)->fd;
+    int fd = Fh(fi)->fd.get();
     if ((datasync ? fdatasync(fd) : fsync(fd)) != 0) {
       int err = errno;
       fs->AddEvent(kind, path, "", err, "backing");
@@ -629,7 +618,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
   buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-  buf.buf[0].fd = Fh(fi)->fd;
+  buf.buf[0].fd = Fh(fi)->fd.get();
   buf.buf[0].pos = off;
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -640,17 +629,17 @@ void OpWriteBuf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off,
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
   size_t len = fuse_buf_size(in_buf);
-  ReqGate g(fs, static_cast<int>(OpKind::kWrite),
-            fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd) : std::string());
+  ReqGate g(fs, static_cast<int>(FsOp::kWrite),
+            fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   FileRecord* rec = fs->Record(in);
   std::shared_lock lk(rec->mu);
-  if (int err = fs->data().BeforeModify(rec, in->fd, off, off + len, true)) {
+  if (int err = fs->data().BeforeModify(rec, in->fd.get(), off, off + len, true)) {
     return (void)fuse_reply_err(req, err);
   }
   fuse_bufvec out_buf = FUSE_BUFVEC_INIT(len);
   out_buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-  out_buf.buf[0].fd = Fh(fi)->fd;
+  out_buf.buf[0].fd = Fh(fi)->fd.get();
   out_buf.buf[0].pos = off;
   ssize_t res = fuse_buf_copy(&out_buf, in_buf, static_cast<fuse_buf_copy_flags>(0));
   if (res < 0) return (void)fuse_reply_err(req, -res);
@@ -664,7 +653,7 @@ void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   struct statvfs st;
-  if (fstatvfs(Ino(s, ino)->fd, &st) != 0) return (void)fuse_reply_err(req, errno);
+  if (fstatvfs(Ino(s, ino)->fd.get(), &st) != 0) return (void)fuse_reply_err(req, errno);
   fuse_reply_statfs(req, &st);
 }
 
@@ -673,8 +662,8 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
   Session* s = Sess(req);
   Filesystem* fs = s->fs;
   Inode* in = Ino(s, ino);
-  ReqGate g(fs, static_cast<int>(OpKind::kWrite),
-            fs->TriggerWants(OpKind::kWrite) ? fs->MountPath(in->fd) : std::string());
+  ReqGate g(fs, static_cast<int>(FsOp::kWrite),
+            fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   FileRecord* rec = fs->Record(in);
   std::shared_lock lk(rec->mu);
@@ -684,13 +673,13 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
   if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) end = INT64_MAX;
   if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_COLLAPSE_RANGE |
               FALLOC_FL_INSERT_RANGE)) {
-    if (int err = fs->data().BeforeModify(rec, in->fd, off, end, false)) {
+    if (int err = fs->data().BeforeModify(rec, in->fd.get(), off, end, false)) {
       return (void)fuse_reply_err(req, err);
     }
-  } else if (int err = fs->data().BeforeModify(rec, in->fd, INT64_MAX, INT64_MAX, false)) {
+  } else if (int err = fs->data().BeforeModify(rec, in->fd.get(), INT64_MAX, INT64_MAX, false)) {
     return (void)fuse_reply_err(req, err);
   }
-  int err = fallocate(Fh(fi)->fd, mode, off, len) == 0 ? 0 : errno;
+  int err = fallocate(Fh(fi)->fd.get(), mode, off, len) == 0 ? 0 : errno;
   fuse_reply_err(req, err);
 }
 
@@ -698,7 +687,7 @@ void OpLseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* 
   Session* s = Sess(req);
   ReqGate g(s->fs);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
-  off_t res = lseek(Fh(fi)->fd, off, whence);
+  off_t res = lseek(Fh(fi)->fd.get(), off, whence);
   if (res == -1) return (void)fuse_reply_err(req, errno);
   fuse_reply_lseek(req, res);
 }
@@ -771,7 +760,7 @@ bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::s
       held_++;
       g->held = true;
       gate_cv_.notify_all();
-      Trigger t = trig_;
+      CrashPoint t = trig_;
       lk.unlock();
       AddEvent("trigger", p1, p2, 0,
                std::string(ToString(t.op)) + " #" + std::to_string(t.k) + " " + t.glob);
@@ -803,19 +792,12 @@ void Filesystem::Leave(ReqGate* g) {
 // --------------------------------------------------------------- lifecycle
 
 Session::~Session() {
-  for (auto& [key, in] : inodes) {
-    close(in->fd);
-    delete in;
-  }
-  for (FileHandle* h : files) {
-    close(h->fd);
-    delete h;
-  }
+  for (auto& [key, in] : inodes) delete in;
+  for (FileHandle* h : files) delete h;
   for (DirHandle* d : dirs) {
     closedir(d->dp);
     delete d;
   }
-  if (root.fd >= 0) close(root.fd);
 }
 
 Filesystem::Filesystem(const Options& options) : options_(options) {
@@ -837,7 +819,7 @@ Filesystem::~Filesystem() {
   }
   data_.Clear();
   if (meta_) meta_->RemoveGraveyard();
-  if (root_fd_ >= 0) close(root_fd_);
+  root_fd_.reset();
 }
 
 void Filesystem::Start() {
@@ -858,13 +840,13 @@ void Filesystem::Start() {
   if (root_path_ == options_.mountpoint) {
     throw std::runtime_error("crashfs: backing and mountpoint must differ");
   }
-  root_fd_ = open(root_path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (root_fd_ < 0) {
+  root_fd_.reset(open(root_path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd_) {
     throw std::runtime_error("crashfs: cannot open backing directory " + root_path_ + ": " +
                              strerror(errno));
   }
   struct stat st;
-  fstat(root_fd_, &st);
+  fstat(root_fd_.get(), &st);
   root_key_ = {st.st_dev, st.st_ino};
   if (access("/dev/fuse", R_OK | W_OK) != 0) {
     throw std::runtime_error(std::string("crashfs: /dev/fuse not usable: ") + strerror(errno));
@@ -878,7 +860,7 @@ void Filesystem::Start() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  meta_ = std::make_unique<MetaLog>(root_fd_, root_path_);
+  meta_ = std::make_unique<MetaLog>(root_fd_.get(), root_path_);
   meta_->ResetGraveyard();
   StartSession();
 }
@@ -922,7 +904,7 @@ void Filesystem::SpawnWorker(Session* s) {
 
 void Filesystem::StartSession() {
   auto s = std::make_unique<Session>(this);
-  s->root.fd = open(root_path_.c_str(), O_PATH | O_CLOEXEC);
+  s->root.fd.reset(open(root_path_.c_str(), O_PATH | O_CLOEXEC));
   s->root.key = root_key_;
   s->root.nlookup = 2;
   std::string opts = "fsname=crashfs,subtype=crashfs";
@@ -1038,7 +1020,7 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   return rep;
 }
 
-void Filesystem::ArmTrigger(const Trigger& t) {
+void Filesystem::ArmTrigger(const CrashPoint& t) {
   std::lock_guard lk(gate_mu_);
   trig_ = t;
   if (trig_.k == 0) trig_.k = 1;

@@ -18,6 +18,7 @@
 
 #include "faults/crashfs/crashfs.h"
 #include "faults/crashfs/model.h"
+#include "framework/unique_fd.h"
 
 struct fuse_session;
 
@@ -28,14 +29,14 @@ class Filesystem;
 // One kernel-side inode the current session has handed out (passthrough_ll style: the
 // FUSE node id is the address of this object, the backing inode is held by an O_PATH fd).
 struct Inode {
-  int fd = -1;
+  UniqueFd fd;
   FileKey key;
   uint64_t nlookup = 0;                 // guarded by Session::mu
   std::atomic<FileRecord*> rec{nullptr};  // cached DataLog record
 };
 
 struct FileHandle {
-  int fd = -1;
+  UniqueFd fd;
 };
 
 struct DirHandle {
@@ -89,7 +90,7 @@ class Filesystem {
   CutReport PowerCut(const CutOptions& cut);
   void SetSyncMode(SyncMode m) { sync_mode_.store(m); AddEvent("sync-mode", "", "", 0, ToString(m)); }
   SyncMode sync_mode() const { return sync_mode_.load(); }
-  void ArmTrigger(const Trigger& t);
+  void ArmTrigger(const CrashPoint& t);
   void DisarmTrigger();
   bool Triggered() const;
   bool WaitTriggered(std::chrono::milliseconds timeout) const;
@@ -98,7 +99,7 @@ class Filesystem {
   const Options& options() const { return options_; }
 
   // --- used by the request handlers
-  bool TriggerWants(OpKind kind) const {
+  bool TriggerWants(FsOp kind) const {
     return trig_kind_.load(std::memory_order_relaxed) == static_cast<int>(kind);
   }
   bool Enter(ReqGate* g, int kind, const std::string& p1, const std::string& p2);
@@ -122,7 +123,7 @@ class Filesystem {
 
   DataLog& data() { return data_; }
   MetaLog& meta() { return *meta_; }
-  int root_fd() const { return root_fd_; }
+  int root_fd() const { return root_fd_.get(); }
   const FileKey& root_key() const { return root_key_; }
 
   std::atomic<uint64_t> n_requests{0}, n_writes{0}, n_bytes{0}, n_fsyncs{0}, n_fsyncdirs{0};
@@ -133,7 +134,7 @@ class Filesystem {
   void StopSession(bool clean);
 
   Options options_;
-  int root_fd_ = -1;
+  UniqueFd root_fd_;
   FileKey root_key_;
   std::string root_path_;
   std::unique_ptr<MetaLog> meta_;
@@ -149,7 +150,7 @@ class Filesystem {
   int inflight_ = 0;
   int held_ = 0;
   std::atomic<int> trig_kind_{-1};
-  Trigger trig_;
+  CrashPoint trig_;
   uint64_t trig_count_ = 0;
   bool triggered_ = false;
 

@@ -68,12 +68,11 @@ void RemoveTreeAt(int parent_fd, const char* name) {
     unlinkat(parent_fd, name, 0);
     return;
   }
-  int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd >= 0) {
-    DIR* dp = fdopendir(fd);
-    if (dp == nullptr) {
-      close(fd);
-    } else {
+  UniqueFd fd(openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd) {
+    DIR* dp = fdopendir(fd.get());
+    if (dp != nullptr) {
+      fd.release();  // the DIR owns it now (closedir)
       std::vector<std::string> names;
       while (dirent* de = readdir(dp)) {
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
@@ -89,14 +88,11 @@ void RemoveTreeAt(int parent_fd, const char* name) {
 
 // Returns 0 if `name` under `dirfd` is an empty directory, else an errno.
 int CheckEmptyDir(int dirfd, const char* name) {
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno;
-  DIR* dp = fdopendir(fd);
-  if (dp == nullptr) {
-    int e = errno;
-    close(fd);
-    return e;
-  }
+  UniqueFd fd(openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return errno;
+  DIR* dp = fdopendir(fd.get());
+  if (dp == nullptr) return errno;
+  fd.release();  // the DIR owns it now (closedir)
   int result = 0;
   while (dirent* de = readdir(dp)) {
     if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
@@ -132,15 +128,11 @@ int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end,
   std::lock_guard lk(rec->state_mu);
   if (!rec->dirty) {
     // The size now is the durable size: every change since the last sync passed here.
-    int fd = open(ProcFd(opath_fd).c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return errno;
+    UniqueFd fd(open(ProcFd(opath_fd).c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd) return errno;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-      int e = errno;
-      close(fd);
-      return e;
-    }
-    rec->fd = fd;
+    if (fstat(fd.get(), &st) != 0) return errno;
+    rec->fd = std::move(fd);
     rec->durable_size = st.st_size;
     rec->dirty = true;
     std::lock_guard dl(mu_);
@@ -155,7 +147,7 @@ int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end,
     if (rec->pages.count(page) != 0) continue;
     off_t at = page * kPageSize;
     std::string old(std::min(kPageSize, rec->durable_size - at), '\0');
-    ssize_t n = PreadAll(rec->fd, old.data(), old.size(), at);
+    ssize_t n = PreadAll(rec->fd.get(), old.data(), old.size(), at);
     if (n < 0) return errno;
     old.resize(n);
     rec->pages.emplace(page, std::move(old));
@@ -170,8 +162,7 @@ void DataLog::MarkSynced(FileRecord* rec) {
   rec->pages.clear();
   rec->dirty = false;
   rec->last_write_len = 0;
-  close(rec->fd);
-  rec->fd = -1;
+  rec->fd.reset();
   std::lock_guard dl(mu_);
   dirty_.erase(rec);
 }
@@ -181,7 +172,7 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   std::lock_guard lk(rec->state_mu);
   if (!rec->dirty) return;
   counts->files++;
-  int fd = rec->fd;
+  int fd = rec->fd.get();
   struct stat st;
   if (fstat(fd, &st) != 0) return;
   const off_t cur = st.st_size;
@@ -257,10 +248,7 @@ void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* cou
 
 void DataLog::Clear() {
   std::lock_guard lk(mu_);
-  for (auto& [key, rec] : records_) {
-    if (rec->fd >= 0) close(rec->fd);
-  }
-  records_.clear();
+  records_.clear();  // each record closes its fd
   dirty_.clear();
   saved_pages_ = 0;
 }
@@ -275,22 +263,18 @@ uint64_t DataLog::dirty_files() const {
 MetaLog::MetaLog(int root_fd, std::string root_path)
     : root_fd_(root_fd), root_path_(std::move(root_path)) {}
 
-MetaLog::~MetaLog() {
-  for (auto& op : ops_) Release(op);
-  if (grave_fd_ >= 0) close(grave_fd_);
-}
+MetaLog::~MetaLog() = default;  // ops_ and grave_fd_ close their fds
 
 void MetaLog::ResetGraveyard() {
   std::lock_guard lk(mu_);
-  if (grave_fd_ >= 0) close(grave_fd_);
-  grave_fd_ = -1;
+  grave_fd_.reset();
   RemoveTreeAt(root_fd_, kGraveyard);
   if (mkdirat(root_fd_, kGraveyard, 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error(std::string("crashfs: cannot create graveyard in backing dir: ") +
                              strerror(errno));
   }
-  grave_fd_ = openat(root_fd_, kGraveyard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (grave_fd_ < 0) {
+  grave_fd_.reset(openat(root_fd_, kGraveyard, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!grave_fd_) {
     throw std::runtime_error(std::string("crashfs: cannot open graveyard: ") + strerror(errno));
   }
   for (auto& op : ops_) Release(op);
@@ -299,8 +283,7 @@ void MetaLog::ResetGraveyard() {
 
 void MetaLog::RemoveGraveyard() {
   std::lock_guard lk(mu_);
-  if (grave_fd_ >= 0) close(grave_fd_);
-  grave_fd_ = -1;
+  grave_fd_.reset();
   RemoveTreeAt(root_fd_, kGraveyard);
   for (auto& op : ops_) Release(op);
   ops_.clear();
@@ -317,9 +300,8 @@ std::string MetaLog::RelPath(int fd) const {
 }
 
 void MetaLog::Release(MetaOp& op) {
-  if (op.dir_fd >= 0) close(op.dir_fd);
-  if (op.dir2_fd >= 0) close(op.dir2_fd);
-  op.dir_fd = op.dir2_fd = -1;
+  op.dir_fd.reset();
+  op.dir2_fd.reset();
 }
 
 std::string MetaLog::NewGrave() { return "g" + std::to_string(++grave_seq_); }
@@ -331,8 +313,8 @@ int MetaLog::Create(MetaOp::Kind kind, int dir_fd, ino_t dir_ino, const char* na
   if (r < 0) return r;
   struct stat st;
   if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return r;
-  MetaOp op{kind, fcntl(dir_fd, F_DUPFD_CLOEXEC, 0), name, -1, "", {st.st_dev, st.st_ino},
-            "", {dir_ino}, {false}};
+  MetaOp op{kind, UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)), name, UniqueFd(), "",
+            {st.st_dev, st.st_ino}, "", {dir_ino}, {false}};
   ops_.push_back(std::move(op));
   return r;
 }
@@ -350,14 +332,14 @@ int MetaLog::Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name) {
   // The entry goes to the graveyard, not away: until the directory is synced, a power cut
   // must be able to bring it back with its durable contents.
   std::string grave = NewGrave();
-  if (renameat(dir_fd, name, grave_fd_, grave.c_str()) != 0) {
+  if (renameat(dir_fd, name, grave_fd_.get(), grave.c_str()) != 0) {
     // A different filesystem mounted inside the backing dir: the graveyard cannot hold
     // the entry, so this removal is final at once (not revertible by a power cut).
     if (errno != EXDEV) return errno;
     return unlinkat(dir_fd, name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
   }
-  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, fcntl(dir_fd, F_DUPFD_CLOEXEC, 0), name,
-            -1, "", {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
+  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)),
+            name, UniqueFd(), "", {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
   ops_.push_back(std::move(op));
   return 0;
 }
@@ -379,16 +361,16 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
       if (int e = CheckEmptyDir(new_dir_fd, new_name)) return e;
     }
     grave = NewGrave();
-    if (renameat(new_dir_fd, new_name, grave_fd_, grave.c_str()) != 0) return errno;
+    if (renameat(new_dir_fd, new_name, grave_fd_.get(), grave.c_str()) != 0) return errno;
   }
   if (renameat(old_dir_fd, old_name, new_dir_fd, new_name) != 0) {
     int e = errno;
-    if (!grave.empty()) renameat(grave_fd_, grave.c_str(), new_dir_fd, new_name);
+    if (!grave.empty()) renameat(grave_fd_.get(), grave.c_str(), new_dir_fd, new_name);
     return e;
   }
-  MetaOp op{MetaOp::kRename, fcntl(old_dir_fd, F_DUPFD_CLOEXEC, 0), old_name,
-            fcntl(new_dir_fd, F_DUPFD_CLOEXEC, 0), new_name, {src.st_dev, src.st_ino}, grave,
-            {}, {}};
+  MetaOp op{MetaOp::kRename, UniqueFd(fcntl(old_dir_fd, F_DUPFD_CLOEXEC, 0)), old_name,
+            UniqueFd(fcntl(new_dir_fd, F_DUPFD_CLOEXEC, 0)), new_name, {src.st_dev, src.st_ino},
+            grave, {}, {}};
   op.dirs.push_back(old_dir_ino);
   if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
   op.synced.assign(op.dirs.size(), false);
@@ -397,7 +379,7 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
 }
 
 void MetaLog::Commit(MetaOp& op) {
-  if (!op.grave.empty()) RemoveTreeAt(grave_fd_, op.grave.c_str());
+  if (!op.grave.empty()) RemoveTreeAt(grave_fd_.get(), op.grave.c_str());
   Release(op);
 }
 
@@ -430,7 +412,7 @@ void MetaLog::Rollback(RollbackCounts* counts) {
     return fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
   };
   auto from_grave = [&](const std::string& grave, int dir, const std::string& name) {
-    return renameat2(grave_fd_, grave.c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0;
+    return renameat2(grave_fd_.get(), grave.c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0;
   };
   // Newest first: each undo then sees the namespace as it was right after its op.
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
@@ -439,25 +421,26 @@ void MetaLog::Rollback(RollbackCounts* counts) {
     switch (op.kind) {
       case MetaOp::kCreate:
       case MetaOp::kLink:
-        done = names(op.dir_fd, op.name, op.node) && unlinkat(op.dir_fd, op.name.c_str(), 0) == 0;
+        done = names(op.dir_fd.get(), op.name, op.node) &&
+               unlinkat(op.dir_fd.get(), op.name.c_str(), 0) == 0;
         break;
       case MetaOp::kMkdir:
-        if (names(op.dir_fd, op.name, op.node)) {
-          RemoveTreeAt(op.dir_fd, op.name.c_str());
+        if (names(op.dir_fd.get(), op.name, op.node)) {
+          RemoveTreeAt(op.dir_fd.get(), op.name.c_str());
           done = true;
         }
         break;
       case MetaOp::kUnlink:
       case MetaOp::kRmdir:
-        done = from_grave(op.grave, op.dir_fd, op.name);
+        done = from_grave(op.grave, op.dir_fd.get(), op.name);
         break;
       case MetaOp::kRename:
-        if (names(op.dir2_fd, op.name2, op.node)) {
-          done = renameat2(op.dir2_fd, op.name2.c_str(), op.dir_fd, op.name.c_str(),
+        if (names(op.dir2_fd.get(), op.name2, op.node)) {
+          done = renameat2(op.dir2_fd.get(), op.name2.c_str(), op.dir_fd.get(), op.name.c_str(),
                            RENAME_NOREPLACE) == 0;
         }
-        if (!op.grave.empty() && is_free(op.dir2_fd, op.name2)) {
-          done = from_grave(op.grave, op.dir2_fd, op.name2) && done;
+        if (!op.grave.empty() && is_free(op.dir2_fd.get(), op.name2)) {
+          done = from_grave(op.grave, op.dir2_fd.get(), op.name2) && done;
         }
         break;
     }
@@ -470,20 +453,19 @@ void MetaLog::Rollback(RollbackCounts* counts) {
   }
   ops_.clear();
   // What is left in the graveyard belonged to removals that were durable.
-  if (grave_fd_ >= 0) {
+  if (grave_fd_) {
     // A fresh open file description: a dup would share (and exhaust) the read position.
-    int fd = openat(grave_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (DIR* dp = fd >= 0 ? fdopendir(fd) : nullptr) {
+    UniqueFd fd(openat(grave_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (DIR* dp = fd ? fdopendir(fd.get()) : nullptr) {
+      fd.release();  // the DIR owns it now (closedir)
       std::vector<std::string> left;
       while (dirent* de = readdir(dp)) {
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
           left.emplace_back(de->d_name);
         }
       }
-      for (const auto& n : left) RemoveTreeAt(grave_fd_, n.c_str());
+      for (const auto& n : left) RemoveTreeAt(grave_fd_.get(), n.c_str());
       closedir(dp);
-    } else if (fd >= 0) {
-      close(fd);
     }
   }
 }

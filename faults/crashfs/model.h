@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "faults/crashfs/crashfs.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab::crashfs {
 
@@ -48,7 +49,7 @@ struct FileRecord {
   off_t durable_size = 0;
   // Read-write fd on the inode while dirty: restores must reach the file after a rename,
   // an unlink to the graveyard, or the end of the FUSE session that opened it.
-  int fd = -1;
+  UniqueFd fd;
   std::unordered_map<uint64_t, std::string> pages;  // page index -> durable bytes
   off_t last_write_off = 0;
   off_t last_write_len = 0;
@@ -108,9 +109,9 @@ class DataLog {
 struct MetaOp {
   enum Kind { kCreate, kMkdir, kLink, kUnlink, kRmdir, kRename };
   Kind kind;
-  int dir_fd = -1;    // O_PATH fd of the parent (rename: of the source's parent); owned
+  UniqueFd dir_fd;    // O_PATH fd of the parent (rename: of the source's parent)
   std::string name;
-  int dir2_fd = -1;   // rename: O_PATH fd of the target's parent; owned
+  UniqueFd dir2_fd;   // rename: O_PATH fd of the target's parent
   std::string name2;
   FileKey node;       // the inode the new (or removed) entry names
   std::string grave;  // graveyard name of the removed inode, or of a replaced rename target
@@ -166,7 +167,7 @@ class MetaLog {
   static void Release(MetaOp& op);
 
   int root_fd_;
-  int grave_fd_ = -1;
+  UniqueFd grave_fd_;
   std::string root_path_;
   mutable std::mutex mu_;
   std::list<MetaOp> ops_;

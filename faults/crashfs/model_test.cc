@@ -15,38 +15,31 @@ namespace {
 class ModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/crashfs-model-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    root_fd_ = open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    dir_ = tmp_.path().string();
+    root_fd_.reset(open(dir_.c_str(), O_RDONLY | O_DIRECTORY));
     struct stat st;
-    fstat(root_fd_, &st);
+    fstat(root_fd_.get(), &st);
     root_ino_ = st.st_ino;
-    meta_ = std::make_unique<MetaLog>(root_fd_, std::filesystem::canonical(dir_).string());
+    meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string());
     meta_->ResetGraveyard();
   }
-  void TearDown() override {
-    meta_.reset();
-    close(root_fd_);
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { meta_.reset(); }
   std::string P(const std::string& rel) { return dir_ + "/" + rel; }
 
   // Writes through the model: save, then modify.
   void ModelWrite(const std::string& rel, const std::string& data, off_t off) {
-    int opath = open(P(rel).c_str(), O_PATH);
+    const UniqueFd opath(open(P(rel).c_str(), O_PATH));
     struct stat st;
-    fstat(opath, &st);
+    fstat(opath.get(), &st);
     FileRecord* rec = data_.Get({st.st_dev, st.st_ino});
-    ASSERT_EQ(data_.BeforeModify(rec, opath, off, off + data.size(), true), 0);
-    int fd = open(P(rel).c_str(), O_WRONLY);
-    ASSERT_EQ(pwrite(fd, data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
-    close(fd);
-    close(opath);
+    ASSERT_EQ(data_.BeforeModify(rec, opath.get(), off, off + data.size(), true), 0);
+    const UniqueFd fd(open(P(rel).c_str(), O_WRONLY));
+    ASSERT_EQ(pwrite(fd.get(), data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
   }
 
+  TempDir tmp_{"crashfs-model-"};
   std::string dir_;
-  int root_fd_ = -1;
+  UniqueFd root_fd_;
   ino_t root_ino_ = 0;
   std::unique_ptr<MetaLog> meta_;
   DataLog data_;
@@ -82,13 +75,13 @@ TEST_F(ModelTest, SyncedDataIsKept) {
 TEST_F(ModelTest, MetaRollbackUndoesInReverse) {
   WriteFile(P("keep"), "k", false);
   WriteFile(P("victim"), "v", false);
-  ASSERT_EQ(meta_->Create(MetaOp::kCreate, root_fd_, root_ino_, "new", [&] {
-    int fd = openat(root_fd_, "new", O_CREAT | O_WRONLY, 0644);
-    close(fd);
+  ASSERT_EQ(meta_->Create(MetaOp::kCreate, root_fd_.get(), root_ino_, "new", [&] {
+    const UniqueFd created(openat(root_fd_.get(), "new", O_CREAT | O_WRONLY, 0644));
     return 0;
   }), 0);
-  ASSERT_EQ(meta_->Rename(root_fd_, root_ino_, "new", root_fd_, root_ino_, "keep", 0), 0);
-  ASSERT_EQ(meta_->Remove(false, root_fd_, root_ino_, "victim"), 0);
+  ASSERT_EQ(
+      meta_->Rename(root_fd_.get(), root_ino_, "new", root_fd_.get(), root_ino_, "keep", 0), 0);
+  ASSERT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "victim"), 0);
   EXPECT_FALSE(Exists(P("victim")));
   EXPECT_EQ(ReadAll(P("keep")), "");
   EXPECT_EQ(meta_->pending(), 3u);
@@ -102,7 +95,7 @@ TEST_F(ModelTest, MetaRollbackUndoesInReverse) {
 
 TEST_F(ModelTest, DirSyncMakesOpsDurable) {
   WriteFile(P("victim"), "v", false);
-  ASSERT_EQ(meta_->Remove(false, root_fd_, root_ino_, "victim"), 0);
+  ASSERT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "victim"), 0);
   meta_->SyncDir(root_ino_);
   EXPECT_EQ(meta_->pending(), 0u);
   RollbackCounts c;
@@ -114,11 +107,10 @@ TEST_F(ModelTest, DirSyncMakesOpsDurable) {
 TEST_F(ModelTest, RemoveChecksTypes) {
   ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
   WriteFile(P("d/f"), "x", false);
-  EXPECT_EQ(meta_->Remove(false, root_fd_, root_ino_, "d"), EISDIR);
-  EXPECT_EQ(meta_->Remove(true, root_fd_, root_ino_, "d"), ENOTEMPTY);
-  int dfd = open(P("d").c_str(), O_RDONLY | O_DIRECTORY);
-  EXPECT_EQ(meta_->Remove(true, dfd, 0, "f"), ENOTDIR);
-  close(dfd);
+  EXPECT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "d"), EISDIR);
+  EXPECT_EQ(meta_->Remove(true, root_fd_.get(), root_ino_, "d"), ENOTEMPTY);
+  const UniqueFd dfd(open(P("d").c_str(), O_RDONLY | O_DIRECTORY));
+  EXPECT_EQ(meta_->Remove(true, dfd.get(), 0, "f"), ENOTDIR);
 }
 
 }  // namespace

@@ -110,19 +110,19 @@ TEST_F(PosixTest, DirectoriesSymlinksReaddirStatChmod) {
 
 TEST_F(PosixTest, UnlinkOfAnOpenFile) {
   WriteFile(M("u"), "before", true);
-  int fd = open(M("u").c_str(), O_RDWR);
-  ASSERT_GE(fd, 0);
+  UniqueFd fd(open(M("u").c_str(), O_RDWR));
+  ASSERT_TRUE(fd);
   ASSERT_EQ(unlink(M("u").c_str()), 0);
   EXPECT_FALSE(Exists(M("u")));
   EXPECT_FALSE(Exists(B("u")));
-  ASSERT_EQ(pwrite(fd, "AFTER", 5, 6), 5);
+  ASSERT_EQ(pwrite(fd.get(), "AFTER", 5, 6), 5);
   char buf[32];
-  ssize_t n = pread(fd, buf, sizeof(buf), 0);
+  ssize_t n = pread(fd.get(), buf, sizeof(buf), 0);
   EXPECT_EQ(std::string(buf, n), "beforeAFTER");
   struct stat st;
-  ASSERT_EQ(fstat(fd, &st), 0);
+  ASSERT_EQ(fstat(fd.get(), &st), 0);
   EXPECT_EQ(st.st_size, 11);
-  close(fd);
+  fd.reset();
   // The name is free again.
   WriteFile(M("u"), "new", false);
   EXPECT_EQ(ReadAll(M("u")), "new");

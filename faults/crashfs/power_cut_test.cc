@@ -41,12 +41,12 @@ TEST_F(PowerCutTest, UnsyncedOverwriteOfSyncedDataIsReverted) {
 
 TEST_F(PowerCutTest, FdatasyncMakesDataDurable) {
   Durable("f", "a");
-  int fd = open(M("f").c_str(), O_WRONLY | O_APPEND);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(write(fd, "bc", 2), 2);
-  ASSERT_EQ(fdatasync(fd), 0);
-  ASSERT_EQ(write(fd, "lost", 4), 4);
-  close(fd);
+  UniqueFd fd(open(M("f").c_str(), O_WRONLY | O_APPEND));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(write(fd.get(), "bc", 2), 2);
+  ASSERT_EQ(fdatasync(fd.get()), 0);
+  ASSERT_EQ(write(fd.get(), "lost", 4), 4);
+  fd.reset();
   fs_->PowerCut();
   EXPECT_EQ(ReadAll(M("f")), "abc");
 }
@@ -174,14 +174,14 @@ TEST_F(PowerCutTest, LieModeLosesSyncedData) {
 TEST_F(PowerCutTest, FailModeReturnsEio) {
   Durable("f", "before");
   fs_->SetSyncMode(SyncMode::kFail);
-  int fd = open(M("f").c_str(), O_WRONLY | O_APPEND);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(write(fd, "x", 1), 1);
-  EXPECT_EQ(fsync(fd), -1);
+  UniqueFd fd(open(M("f").c_str(), O_WRONLY | O_APPEND));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(write(fd.get(), "x", 1), 1);
+  EXPECT_EQ(fsync(fd.get()), -1);
   EXPECT_EQ(errno, EIO);
-  EXPECT_EQ(fdatasync(fd), -1);
+  EXPECT_EQ(fdatasync(fd.get()), -1);
   EXPECT_EQ(errno, EIO);
-  close(fd);
+  fd.reset();
   EXPECT_EQ(FsyncPath(M("")), EIO);
   fs_->SetSyncMode(SyncMode::kPass);
   fs_->PowerCut();
@@ -200,25 +200,24 @@ class TriggerTest : public PowerCutTest {
 TEST_F(TriggerTest, FsyncTriggerFiresAtKthMatchingFsync) {
   Durable("db.wal", "");
   Durable("other", "");
-  fs_->ArmTrigger({OpKind::kFsync, 3, "*.wal"});
+  fs_->ArmTrigger({FsOp::kFsync, 3, "*.wal"});
   int last_ok = 0, err = 0;
   std::thread io([&] {
-    int fd = open(M("db.wal").c_str(), O_WRONLY | O_APPEND);
-    int ofd = open(M("other").c_str(), O_WRONLY | O_APPEND);
+    const UniqueFd fd(open(M("db.wal").c_str(), O_WRONLY | O_APPEND));
+    const UniqueFd ofd(open(M("other").c_str(), O_WRONLY | O_APPEND));
     for (int i = 1; i <= 5; ++i) {
       std::string rec = "rec" + std::to_string(i) + ";";
-      if (write(fd, rec.data(), rec.size()) < 0 || write(ofd, "o", 1) < 0 || fsync(ofd) != 0) {
+      if (write(fd.get(), rec.data(), rec.size()) < 0 || write(ofd.get(), "o", 1) < 0 ||
+          fsync(ofd.get()) != 0) {
         err = -errno;
         break;
       }
-      if (fdatasync(fd) != 0) {
+      if (fdatasync(fd.get()) != 0) {
         err = errno;
         break;
       }
       last_ok = i;
     }
-    close(fd);
-    close(ofd);
   });
   ASSERT_TRUE(fs_->WaitTriggered(std::chrono::seconds(10)));
   // Frozen before the third fsync: rec3 reached the backing file, nothing after it did.
@@ -233,14 +232,13 @@ TEST_F(TriggerTest, FsyncTriggerFiresAtKthMatchingFsync) {
 
 TEST_F(TriggerTest, WriteTriggerStopsBeforeTheKthWrite) {
   Durable("f", "");
-  fs_->ArmTrigger({OpKind::kWrite, 3, "f"});
+  fs_->ArmTrigger({FsOp::kWrite, 3, "f"});
   std::thread io([&] {
-    int fd = open(M("f").c_str(), O_WRONLY);
+    const UniqueFd fd(open(M("f").c_str(), O_WRONLY));
     for (int i = 0; i < 5; ++i) {
       std::string page(4096, static_cast<char>('a' + i));
-      if (pwrite(fd, page.data(), page.size(), i * 4096) < 0) break;
+      if (pwrite(fd.get(), page.data(), page.size(), i * 4096) < 0) break;
     }
-    close(fd);
   });
   ASSERT_TRUE(fs_->WaitTriggered(std::chrono::seconds(10)));
   EXPECT_EQ(ReadAll(B("f")), std::string(4096, 'a') + std::string(4096, 'b'));
@@ -250,12 +248,11 @@ TEST_F(TriggerTest, WriteTriggerStopsBeforeTheKthWrite) {
 }
 
 TEST_F(TriggerTest, CreateAndRenameTriggers) {
-  fs_->ArmTrigger({OpKind::kCreate, 2, "*.tmp"});
+  fs_->ArmTrigger({FsOp::kCreate, 2, "*.tmp"});
   std::thread io([&] {
     for (const char* n : {"a.tmp", "x.dat", "b.tmp", "c.tmp"}) {
-      int fd = open(M(n).c_str(), O_WRONLY | O_CREAT, 0644);
-      if (fd < 0) break;
-      close(fd);
+      const UniqueFd fd(open(M(n).c_str(), O_WRONLY | O_CREAT, 0644));
+      if (!fd) break;
     }
   });
   ASSERT_TRUE(fs_->WaitTriggered(std::chrono::seconds(10)));
@@ -267,7 +264,7 @@ TEST_F(TriggerTest, CreateAndRenameTriggers) {
   EXPECT_FALSE(Exists(M("a.tmp")));  // never durable
 
   Durable("cur", "1");
-  fs_->ArmTrigger({OpKind::kRename, 1, "cur"});
+  fs_->ArmTrigger({FsOp::kRename, 1, "cur"});
   std::thread io2([&] {
     WriteFile(M("next"), "2", true);
     rename(M("next").c_str(), M("cur").c_str());
@@ -286,16 +283,16 @@ TEST_F(PowerCutTest, FreezeHoldsRequestsAndPowerCutFailsThem) {
   std::atomic<int> rc{0}, err{0};
   std::string path = M("f");
   std::thread io([&] {
-    int fd = open(path.c_str(), O_RDONLY);  // held: the lookup/open waits for the cut
+    UniqueFd fd(open(path.c_str(), O_RDONLY));  // held: the lookup/open waits for the cut
     int e = errno;
-    if (fd >= 0) {
-      int r = fsync(fd);
+    int r = -1;
+    if (fd) {
+      r = fsync(fd.get());
       e = errno;
-      close(fd);
-      fd = r;
+      fd.reset();
     }
     err = e;
-    rc = fd < 0 ? -1 : 1;
+    rc = r < 0 ? -1 : 1;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(rc, 0);  // still held

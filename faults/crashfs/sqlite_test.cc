@@ -4,9 +4,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <iostream>
 #include <vector>
 
 #include "faults/crashfs/test_util.h"
+#include "framework/run_command.h"
 
 extern char** environ;
 
@@ -21,22 +23,20 @@ class Tool {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return;
+    PipeFds out;
+    if (OpenPipe(&out) != 0) return;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out.write_end.get(), 1);
     if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    out_ = p[0];
+    out_ = std::move(out.read_end);
   }
   ~Tool() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       Wait();
     }
-    if (out_ >= 0) close(out_);
   }
   // Reads committed ids until `want` were seen, EOF, or the timeout.
   long ReadAcked(long want, int timeout_ms) {
@@ -45,10 +45,10 @@ class Tool {
       int left = std::chrono::duration_cast<std::chrono::milliseconds>(
                      deadline - std::chrono::steady_clock::now()).count();
       if (left <= 0) break;
-      pollfd p{out_, POLLIN, 0};
+      pollfd p{out_.get(), POLLIN, 0};
       if (poll(&p, 1, left) <= 0) break;
       char buf[4096];
-      ssize_t n = read(out_, buf, sizeof(buf));
+      ssize_t n = read(out_.get(), buf, sizeof(buf));
       if (n <= 0) break;
       for (ssize_t i = 0; i < n; ++i) {
         if (buf[i] == '\n') {
@@ -73,36 +73,18 @@ class Tool {
 
  private:
   pid_t pid_ = -1;
-  int out_ = -1;
+  UniqueFd out_;
   long acked_count_ = 0;
   long max_acked_ = 0;
   std::string line_;
 };
 
-// Runs the tool to completion; returns its stdout.
+// Runs the tool to completion; returns its stdout, or "failed" unless it exited with 0.
 std::string RunTool(std::vector<std::string> args) {
   args.insert(args.begin(), CRASHFS_SQLITE_TOOL);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) return {};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(p[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while (rc == 0 && (n = read(p[0], buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(p[0]);
-  int status = 0;
-  if (rc == 0) waitpid(pid, &status, 0);
-  if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "failed";
-  return out;
+  const CommandResult r = RunCommand(args, Millis(60000));
+  std::cerr << r.err;  // the tool's own messages, as when it shared our stderr
+  return r.ok() ? r.out : "failed";
 }
 
 struct Count {

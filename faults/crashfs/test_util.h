@@ -9,9 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "faults/crashfs/crashfs.h"
+#include "framework/process.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab::crashfs::testing {
 
@@ -23,13 +26,12 @@ inline std::string FuseUnavailableReason() {
 }
 
 inline std::string ReadAll(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "<missing>";
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "<missing>";
   std::string out;
   char buf[65536];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(fd);
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, n);
   return out;
 }
 
@@ -41,13 +43,12 @@ inline bool Exists(const std::string& path) {
 // Writes `data` at `off` (creating the file); fsyncs the file if `sync`.
 inline void WriteAt(const std::string& path, const std::string& data, off_t off, bool sync,
                     int extra_flags = 0) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
-  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
-  ASSERT_EQ(pwrite(fd, data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
+  const UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644));
+  ASSERT_TRUE(fd) << path << ": " << strerror(errno);
+  ASSERT_EQ(pwrite(fd.get(), data.data(), data.size(), off), static_cast<ssize_t>(data.size()));
   if (sync) {
-    ASSERT_EQ(fsync(fd), 0) << strerror(errno);
+    ASSERT_EQ(fsync(fd.get()), 0) << strerror(errno);
   }
-  close(fd);
 }
 
 inline void WriteFile(const std::string& path, const std::string& data, bool sync) {
@@ -55,21 +56,18 @@ inline void WriteFile(const std::string& path, const std::string& data, bool syn
 }
 
 inline void AppendFile(const std::string& path, const std::string& data, bool sync) {
-  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << path << ": " << strerror(errno);
-  ASSERT_EQ(write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  const UniqueFd fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  ASSERT_TRUE(fd) << path << ": " << strerror(errno);
+  ASSERT_EQ(write(fd.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
   if (sync) {
-    ASSERT_EQ(fsync(fd), 0);
+    ASSERT_EQ(fsync(fd.get()), 0);
   }
-  close(fd);
 }
 
 inline int FsyncPath(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int r = fsync(fd) == 0 ? 0 : errno;
-  close(fd);
-  return r;
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno;
+  return fsync(fd.get()) == 0 ? 0 : errno;
 }
 
 inline std::string Pattern(size_t n, uint32_t seed) {
@@ -87,10 +85,10 @@ class CrashFsTest : public ::testing::Test {
   void SetUp() override {
     std::string why = FuseUnavailableReason();
     if (!why.empty()) GTEST_SKIP() << why;
-    char tmpl[] = "/tmp/crashfs-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    base_ = tmpl;
-    chmod(base_.c_str(), 0755);  // other users (ownership test) must reach the mount
+    // Under /tmp, not $TMPDIR: other users (ownership test) must reach the mount.
+    dir_.emplace("crashfs-test-", "/tmp");
+    base_ = dir_->path().string();
+    chmod(base_.c_str(), 0755);
     std::filesystem::create_directories(base_ + "/backing");
     std::filesystem::create_directories(base_ + "/mnt");
     Remount();
@@ -98,7 +96,7 @@ class CrashFsTest : public ::testing::Test {
 
   void TearDown() override {
     fs_.reset();
-    if (!base_.empty()) std::filesystem::remove_all(base_);
+    dir_.reset();
   }
 
   // (Re)mounts with options_ as adjusted by the test.
@@ -113,6 +111,7 @@ class CrashFsTest : public ::testing::Test {
   std::string B(const std::string& rel) const { return base_ + "/backing/" + rel; }
 
   Options options_;
+  std::optional<TempDir> dir_;
   std::string base_;
   std::unique_ptr<CrashFs> fs_;
 };

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "faults/fiu/run_command.h"
+#include "framework/run_command.h"
 
 namespace crashlab::fiu {
 namespace {
@@ -87,9 +87,10 @@ bool FiuControl::Disable(const std::string& name) {
 }
 
 bool FiuControl::Send(Event::Kind kind, const std::string& point, const std::string& command) {
-  CommandResult r = RunCommand({fiu_ctrl_, "-f", ControlPrefix(ctl_dir_).string(), "-c", command,
-                                std::to_string(pid_)},
-                               timeout_);
+  const CommandResult r = RunCommand(
+      {fiu_ctrl_, "-f", ControlPrefix(ctl_dir_).string(), "-c", command, std::to_string(pid_)},
+      timeout_);
+  const std::string output = r.out + r.err;
   Event e;
   e.kind = kind;
   e.point = point;
@@ -98,11 +99,11 @@ bool FiuControl::Send(Event::Kind kind, const std::string& point, const std::str
   e.wall = std::chrono::system_clock::now();
   // fiu-ctrl exits 0 even when it could not reach the process or the command failed;
   // it says so on stdout.
-  bool reported_error = r.output.find("Error") != std::string::npos ||
-                        r.output.find("returned error") != std::string::npos;
+  bool reported_error = output.find("Error") != std::string::npos ||
+                        output.find("returned error") != std::string::npos;
   e.ok = r.ok() && !reported_error;
   if (!e.ok) {
-    e.error = r.timed_out ? "fiu-ctrl timed out" : r.output;
+    e.error = r.timed_out ? "fiu-ctrl timed out" : output;
     if (e.error.empty()) e.error = "fiu-ctrl exit code " + std::to_string(r.exit_code);
   }
   std::lock_guard lock(mu_);

@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "faults/fiu/fiu.h"
-// The process and temp-dir helpers are syncfault's (one copy for both fault folders).
+// The process helper is syncfault's (one copy for both fault folders).
 #include "faults/syncfault/testing/child.h"
-#include "faults/syncfault/testing/temp_dir.h"
 #include "framework/process.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab::fiu {
 namespace {
@@ -28,7 +28,6 @@ using namespace std::chrono_literals;
 using syncfault::testing::Child;
 using syncfault::testing::ChildOptions;
 using syncfault::testing::CurrentEnv;
-using syncfault::testing::TempDir;
 
 bool InPath(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -134,7 +133,7 @@ class SqliteUnderFiu : public ::testing::Test {
     return child;
   }
 
-  TempDir dir_;
+  TempDir dir_{"crashlab-fiu-"};
   std::unique_ptr<FiuControl> control_;
 };
 
@@ -216,24 +215,23 @@ TEST_F(SqliteUnderFiu, EnablingAGoneProcessIsReportedAsAnError) {
 
 // One RESP command over a fresh connection; the first reply line, or "" if none came.
 std::string RedisCommand(int port, const std::vector<std::string>& args) {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  const UniqueFd s(::socket(AF_INET, SOCK_STREAM, 0));
   timeval tv{2, 0};
-  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string reply;
-  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
     std::string req = "*" + std::to_string(args.size()) + "\r\n";
     for (const auto& arg : args) req += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
-    if (::send(s, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+    if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
       char buf[256];
-      ssize_t n = ::recv(s, buf, sizeof(buf), 0);
+      ssize_t n = ::recv(s.get(), buf, sizeof(buf), 0);
       if (n > 0) reply.assign(buf, static_cast<size_t>(n));
     }
   }
-  ::close(s);
   return reply.substr(0, reply.find("\r\n"));
 }
 
@@ -241,7 +239,7 @@ std::string RedisCommand(int port, const std::vector<std::string>& args) {
 TEST(RedisUnderFiu, ExitsWhenAofFdatasyncFails) {
   if (std::string why = FiuMissing(); !why.empty()) GTEST_SKIP() << why;
   if (!InPath("redis-server")) GTEST_SKIP() << "redis-server not in PATH (apt package redis-server)";
-  TempDir dir;
+  TempDir dir("crashlab-fiu-");
   int port = crashlab::FreeLoopbackPort();
   RunOptions o;
   o.ctl_dir = dir.path();

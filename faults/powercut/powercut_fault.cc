@@ -163,7 +163,7 @@ class PowerCutFault : public Fault {
 
 class CrashPointFault : public Fault {
  public:
-  CrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds, uint32_t per_kind,
+  CrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds, uint32_t per_kind,
                   std::string glob)
       : storage_(std::move(storage)), kinds_(std::move(kinds)), per_kind_(per_kind), glob_(std::move(glob)) {}
   ~CrashPointFault() override { StopWaiter(); }
@@ -172,10 +172,10 @@ class CrashPointFault : public Fault {
   void BeginCycle(Target&, uint32_t cycle, std::function<void()> fire) override {
     StopWaiter();
     const uint32_t i = cycle - 1;
-    trigger_.op = kinds_[(i / per_kind_) % kinds_.size()];
-    trigger_.k = i % per_kind_ + 1;
-    trigger_.glob = glob_;
-    storage_->crashfs()->ArmTrigger(trigger_);
+    point_.op = kinds_[(i / per_kind_) % kinds_.size()];
+    point_.k = i % per_kind_ + 1;
+    point_.glob = glob_;
+    storage_->crashfs()->ArmTrigger(point_);
     stop_ = false;
     waiter_ = std::thread([this, fire = std::move(fire)] {
       while (!stop_.load()) {
@@ -206,7 +206,7 @@ class CrashPointFault : public Fault {
         op_path = (e.path.empty() ? std::string(".") : e.path) + (e.path2.empty() ? "" : " -> " + e.path2);
       }
     }
-    const std::string point = std::string(crashfs::ToString(trigger_.op)) + " #" + std::to_string(trigger_.k);
+    const std::string point = std::string(crashfs::ToString(point_.op)) + " #" + std::to_string(point_.k);
     FaultEvent ev = CutAndReap(target, *storage_, crashfs::CutOptions::Torn::kNone,
                                reached ? "crash point " + point : "schedule (crash point " + point + " not reached)",
                                last_seq_);
@@ -215,8 +215,8 @@ class CrashPointFault : public Fault {
                          : "crash point " + point + " not reached; cut when the schedule fired: ") +
                 ev.detail;
     ev.extra["crash_point"] = point;
-    ev.extra["k"] = std::to_string(trigger_.k);
-    ev.extra["op"] = crashfs::ToString(trigger_.op);
+    ev.extra["k"] = std::to_string(point_.k);
+    ev.extra["op"] = crashfs::ToString(point_.op);
     ev.extra["reached"] = reached ? "yes" : "no";
     ev.extra["op_path"] = op_path;
     return ev;
@@ -235,10 +235,10 @@ class CrashPointFault : public Fault {
   }
 
   std::shared_ptr<storage::LocalStorage> storage_;
-  std::vector<crashfs::OpKind> kinds_;
+  std::vector<crashfs::FsOp> kinds_;
   uint32_t per_kind_;
   std::string glob_;
-  crashfs::Trigger trigger_;
+  crashfs::CrashPoint point_;
   std::atomic<bool> stop_{false};
   std::thread waiter_;
   uint64_t last_seq_ = 0;
@@ -253,7 +253,7 @@ std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> 
   return std::make_unique<PowerCutFault>(std::move(storage), torn);
 }
 
-std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds,
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds,
                                            uint32_t per_kind, std::string glob) {
   if (!storage || storage->crashfs() == nullptr) throw UsageError("crash points need storage=crashfs");
   if (kinds.empty() || per_kind == 0) throw UsageError("crash points: need at least one op kind and K >= 1");

@@ -34,7 +34,7 @@ std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> 
 // fsyncdir #1..#K. A crash point the workload never reaches is cut when the schedule
 // fires instead (reported as "not reached"). The FaultEvent names the crash point
 // ("k", "crash_point", the operation and path that was about to happen).
-std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::OpKind> kinds,
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds,
                                            uint32_t per_kind, std::string glob = "*");
 
 // Power cuts for your own program, in one call: a crashfs mount at `work_dir`/data (put

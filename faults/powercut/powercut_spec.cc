@@ -7,10 +7,10 @@
 namespace crashlab::powercut {
 namespace {
 
-std::vector<crashfs::OpKind> ParseOpKinds(const std::string& list) {
-  std::vector<crashfs::OpKind> kinds;
+std::vector<crashfs::FsOp> ParseFsOps(const std::string& list) {
+  std::vector<crashfs::FsOp> kinds;
   for (const auto& item : SplitList(list)) {
-    auto k = crashfs::ParseOpKind(item);
+    auto k = crashfs::ParseFsOp(item);
     if (!k) throw UsageError("ops: unknown operation kind '" + item + "'", "ops");
     kinds.push_back(*k);
   }
@@ -55,7 +55,7 @@ CRASHLAB_FAULT(crashpoints) {
   f.prerequisites = CrashfsPrerequisites();
   f.defaults = {18, 1, "ops:60"};  // crash_points x kinds; the schedule is the fallback
   f.build = [](FaultContext& ctx) {
-    return MakeCrashPointFault(storage::LocalStorage::Of(ctx.storage), ParseOpKinds(ctx.knobs.Get("ops")),
+    return MakeCrashPointFault(storage::LocalStorage::Of(ctx.storage), ParseFsOps(ctx.knobs.Get("ops")),
                                static_cast<uint32_t>(ctx.knobs.GetInt("crash_points")), ctx.knobs.Get("glob"));
   };
   return f;

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "framework/process.h"
+#include "framework/unique_fd.h"
 
 namespace fs = std::filesystem;
 
@@ -170,11 +171,10 @@ void LocalStorage::ProvisionDir(const fs::path& rel) {
   const fs::path dir = root_ / rel;
   fs::create_directories(dir);
   for (const fs::path& d : {dir, dir.parent_path()}) {
-    const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("provision " + d.string() + ": " + std::strerror(errno));
-    const int r = ::fsync(fd);
+    const UniqueFd fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw std::runtime_error("provision " + d.string() + ": " + std::strerror(errno));
+    const int r = ::fsync(fd.get());
     const int err = errno;
-    ::close(fd);
     if (r != 0) throw std::runtime_error("provision: fsync " + d.string() + ": " + std::strerror(err));
   }
 }

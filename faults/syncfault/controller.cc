@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "framework/helpers.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab::syncfault {
 namespace {
@@ -38,34 +39,29 @@ std::filesystem::path PlacePreload(const std::filesystem::path& ctl) {
   if (::statvfs(ctl.parent_path().c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC) != 0) return src;
   const std::filesystem::path dst = ctl.string() + ".preload.so";
   const std::string tmp = dst.string() + ".tmp";
-  const int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) ThrowErrno("syncfault: cannot read the preload " + src + " (built as crashlab_syncfault; CRASHLAB_SYNCFAULT_SO overrides)");
-  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0) {
-    const int e = errno;
-    ::close(in);
-    errno = e;
-    ThrowErrno("syncfault: create " + tmp);
-  }
-  bool ok = ::fchmod(out, 0644) == 0;
+  crashlab::UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) ThrowErrno("syncfault: cannot read the preload " + src + " (built as crashlab_syncfault; CRASHLAB_SYNCFAULT_SO overrides)");
+  crashlab::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out) ThrowErrno("syncfault: create " + tmp);  // reset() keeps errno
+  bool ok = ::fchmod(out.get(), 0644) == 0;
   char buf[1 << 16];
   while (ok) {
-    const ssize_t n = ::read(in, buf, sizeof buf);
+    const ssize_t n = ::read(in.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ok = n == 0;
       break;
     }
     for (ssize_t off = 0; ok && off < n;) {
-      const ssize_t w = ::write(out, buf + off, static_cast<size_t>(n - off));
+      const ssize_t w = ::write(out.get(), buf + off, static_cast<size_t>(n - off));
       if (w < 0 && errno == EINTR) continue;
       ok = w > 0;
       if (ok) off += w;
     }
   }
   const int e = errno;
-  ::close(in);
-  if (::close(out) != 0 && ok) ok = false;
+  in.reset();
+  if (out.Close() != 0 && ok) ok = false;
   if (ok && ::rename(tmp.c_str(), dst.c_str()) == 0) return dst;
   const int e2 = ok ? errno : e;
   ::unlink(tmp.c_str());
@@ -95,19 +91,16 @@ const char* FunctionName(Function f) {
 
 Controller Controller::Create(const std::filesystem::path& path) {
   std::filesystem::path abs = std::filesystem::absolute(path);
-  int fd = ::open(abs.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) ThrowErrno("syncfault: create " + abs.string());
+  UniqueFd fd(::open(abs.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (!fd) ThrowErrno("syncfault: create " + abs.string());
   // umask may have narrowed the mode; the target may run as another user.
-  if (::fchmod(fd, 0666) != 0 || ::ftruncate(fd, CRASHLAB_SYNCFAULT_FILE_SIZE) != 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
+  if (::fchmod(fd.get(), 0666) != 0 || ::ftruncate(fd.get(), CRASHLAB_SYNCFAULT_FILE_SIZE) != 0) {
     ThrowErrno("syncfault: size " + abs.string());
   }
   void* p = ::mmap(nullptr, sizeof(crashlab_syncfault_ctl), PROT_READ | PROT_WRITE, MAP_SHARED,
-                   fd, 0);
+                   fd.get(), 0);
   int e = errno;
-  ::close(fd);
+  fd.reset();  // the mapping keeps the file
   if (p == MAP_FAILED) {
     errno = e;
     ThrowErrno("syncfault: mmap " + abs.string());

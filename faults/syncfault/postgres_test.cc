@@ -19,7 +19,6 @@
 
 #include "faults/syncfault/controller.h"
 #include "faults/syncfault/testing/child.h"
-#include "faults/syncfault/testing/temp_dir.h"
 #include "framework/process.h"
 #include "workloads/postgres/pg_bin.h"
 
@@ -30,7 +29,6 @@ using namespace std::chrono_literals;
 using testing::Child;
 using testing::ChildOptions;
 using testing::CurrentEnv;
-using testing::TempDir;
 
 std::string ReadFile(const std::filesystem::path& p) {
   std::ifstream f(p);
@@ -71,7 +69,7 @@ class PostgresUnderSyncFault : public ::testing::Test {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the server as user postgres";
     uid_ = pw->pw_uid;
     gid_ = pw->pw_gid;
-    dir_ = std::make_unique<TempDir>("crashlab-syncfault-pg");
+    dir_ = std::make_unique<TempDir>("crashlab-syncfault-pg-");
     data_ = dir_->path() / "data";
     sock_ = dir_->path() / "sock";
     log_ = dir_->path() / "postgres.log";

@@ -16,7 +16,7 @@
 
 #include "faults/syncfault/controller.h"
 #include "faults/syncfault/testing/child.h"
-#include "faults/syncfault/testing/temp_dir.h"
+#include "framework/process.h"
 
 namespace crashlab::syncfault {
 namespace {
@@ -24,7 +24,6 @@ namespace {
 using testing::Child;
 using testing::ChildOptions;
 using testing::CurrentEnv;
-using testing::TempDir;
 
 // A sync_probe process under the preload, driven line by line.
 class SyncFaultTest : public ::testing::Test {
@@ -47,7 +46,7 @@ class SyncFaultTest : public ::testing::Test {
     return child;
   }
 
-  TempDir dir_;
+  TempDir dir_{"crashlab-syncfault-"};
   Controller ctl_;
 };
 
@@ -289,7 +288,7 @@ TEST_F(SyncFaultTest, RejectsAFilterThatDoesNotFit) {
 
 // The preload must not export anything a target could resolve by accident.
 TEST(SyncFaultLibrary, ExportsOnlyTheInterposedFunctions) {
-  TempDir dir;
+  TempDir dir("crashlab-syncfault-");
   std::string out = (dir.path() / "nm.txt").string();
   ChildOptions o;
   o.argv = {"nm", "-D", "--defined-only", Controller::PreloadPath()};

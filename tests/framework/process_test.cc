@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "framework/process.h"
+#include "framework/unique_fd.h"
 
 namespace crashlab {
 namespace {
@@ -80,16 +81,15 @@ TEST_F(ProcessTest, DestructorLeavesNothingRunning) {
 }
 
 TEST_F(ProcessTest, ExtraDescriptorsReachTheChild) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  PipeFds pipe;
+  ASSERT_EQ(OpenPipe(&pipe), 0);
   ProcessOptions o;
   o.argv = {"sh", "-c", "echo via-fd-5 >&5"};
-  o.fds = {{5, fds[1]}};
+  o.fds = {{5, pipe.write_end.get()}};
   Process p = Process::Spawn(o);
-  ::close(fds[1]);
+  pipe.write_end.reset();
   char buf[64] = {};
-  ASSERT_GT(::read(fds[0], buf, sizeof buf - 1), 0);
-  ::close(fds[0]);
+  ASSERT_GT(::read(pipe.read_end.get(), buf, sizeof buf - 1), 0);
   EXPECT_STREQ(buf, "via-fd-5\n");
   p.WaitFor(Millis(5000));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framework/process.h"
+#include "framework/run_command.h"
 
 namespace fs = std::filesystem;
 

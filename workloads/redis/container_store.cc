@@ -13,6 +13,7 @@
 #include "faults/container/container_host.h"
 #include "faults/container/container_target.h"
 #include "framework/process.h"
+#include "framework/unique_fd.h"
 #include "workloads/redis/container_store.h"
 #include "workloads/redis/redis_target.h"
 
@@ -51,13 +52,13 @@ class RedisContainerStore : public ContainerStore {
                              "\nappenddirname \"appendonlydir\"\nsave \"\"\nrequirepass " +
                              ep_.password + "\n";
     const fs::path path = paths.run / "redis.conf";
-    const int fd =
-        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    const UniqueFd fd(
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd)
       throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-    const bool ok = ::write(fd, conf.data(), conf.size()) == static_cast<ssize_t>(conf.size()) &&
-                    ::fchown(fd, kStoreUid, kStoreUid) == 0;
-    ::close(fd);
+    const bool ok =
+        ::write(fd.get(), conf.data(), conf.size()) == static_cast<ssize_t>(conf.size()) &&
+        ::fchown(fd.get(), kStoreUid, kStoreUid) == 0;
     if (!ok) throw std::runtime_error("cannot write " + path.string());
   }
   std::vector<std::string> Command(int) const override {

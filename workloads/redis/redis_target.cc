@@ -19,6 +19,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "framework/run_command.h"
+#include "framework/unique_fd.h"
 #include "framework/workload.h"
 
 namespace fs = std::filesystem;
@@ -409,18 +411,17 @@ void RedisTarget::WriteConfig() const {
   conf += options_.save.empty() ? std::string("save \"\"\n") : "save " + options_.save + "\n";
   conf += "requirepass " + Quote(endpoint_.password) + "\n";
   const fs::path path = ConfigPath();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, 0600) == 0;
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(errno));
+  bool ok = ::fchmod(fd.get(), 0600) == 0;
   size_t off = 0;
   while (ok && off < conf.size()) {
-    const ssize_t w = ::write(fd, conf.data() + off, conf.size() - off);
+    const ssize_t w = ::write(fd.get(), conf.data() + off, conf.size() - off);
     if (w < 0 && errno == EINTR) continue;
     ok = w > 0;
     if (ok) off += static_cast<size_t>(w);
   }
   const int saved = errno;
-  ::close(fd);
   if (!ok) throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(saved));
 }
 

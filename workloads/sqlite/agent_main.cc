@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/unique_fd.h"
 #include "framework/workload.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/schema.h"
@@ -24,6 +25,7 @@
 using crashlab::Op;
 using crashlab::OpKind;
 using crashlab::Outcome;
+using crashlab::UniqueFd;
 namespace proto = crashlab::sqlite;
 using crashlab::sqlite::ReadFull;
 using crashlab::sqlite::WriteFull;
@@ -48,12 +50,12 @@ class SocketServer {
     if (path.size() >= sizeof addr.sun_path) return errno = ENAMETOOLONG, false;
     std::strcpy(addr.sun_path, path.c_str());
     ::unlink(path.c_str());
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd, 64) != 0) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd.get(), 64) != 0) {
       return false;
     }
-    fds_.push_back({fd, POLLIN, 0});
+    Add(std::move(fd));
     return true;
   }
   // Waits for the next request of any connection (greeting new ones); false on SIGTERM.
@@ -73,10 +75,9 @@ class SocketServer {
       }
       if (fds_[0].revents & POLLIN) {
         fds_[0].revents = 0;
-        const int c = ::accept4(fds_[0].fd, nullptr, nullptr, SOCK_CLOEXEC);
+        UniqueFd c(::accept4(fds_[0].fd, nullptr, nullptr, SOCK_CLOEXEC));
         const char ready = proto::kReady;
-        if (c >= 0 && WriteFull(c, &ready, 1)) fds_.push_back({c, POLLIN, 0});
-        else if (c >= 0) ::close(c);
+        if (c && WriteFull(c.get(), &ready, 1)) Add(std::move(c));
       }
       for (auto& p : fds_) p.revents = 0;
       ::poll(fds_.data(), fds_.size(), -1);
@@ -86,15 +87,20 @@ class SocketServer {
   void Drop(int fd) {
     for (size_t i = 1; i < fds_.size(); ++i) {
       if (fds_[i].fd == fd) {
-        ::close(fd);
         fds_.erase(fds_.begin() + static_cast<long>(i));
+        owned_.erase(owned_.begin() + static_cast<long>(i));  // closes it
         return;
       }
     }
   }
 
  private:
-  std::vector<pollfd> fds_;  // [0]: the listening socket
+  void Add(UniqueFd fd) {
+    fds_.push_back({fd.get(), POLLIN, 0});
+    owned_.push_back(std::move(fd));
+  }
+  std::vector<pollfd> fds_;     // [0]: the listening socket
+  std::vector<UniqueFd> owned_;  // owns fds_[i].fd
 };
 
 [[noreturn]] void Fail(const std::string& msg) {

@@ -14,6 +14,7 @@
 #include "faults/container/container_host.h"
 #include "faults/container/container_target.h"
 #include "framework/process.h"
+#include "framework/unique_fd.h"
 #include "workloads/sqlite/container_store.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/sqlite_target.h"
@@ -27,28 +28,24 @@ using namespace crashlab::container;
 
 constexpr const char* kAgentInside = "/crashlab/bin/crashlab-sqlite-agent";
 
-// Connects to an agent's socket and waits for its greeting. -1 if it does not answer
+// Connects to an agent's socket and waits for its greeting. None if it does not answer
 // within `timeout` (refused, missing socket, frozen agent).
-int ConnectAgent(const fs::path& sock, Millis timeout) {
+UniqueFd ConnectAgent(const fs::path& sock, Millis timeout) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (sock.string().size() >= sizeof addr.sun_path) return -1;
+  if (sock.string().size() >= sizeof addr.sun_path) return {};
   std::strcpy(addr.sun_path, sock.c_str());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return {};
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // a full backlog blocks connect
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  pollfd p{fd, POLLIN, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // a full backlog blocks connect
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
+  pollfd p{fd.get(), POLLIN, 0};
   char c = 0;
-  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1 || ::read(fd, &c, 1) != 1 ||
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1 || ::read(fd.get(), &c, 1) != 1 ||
       c != kReady) {
-    ::close(fd);
-    return -1;
+    return {};
   }
   return fd;
 }
@@ -57,30 +54,29 @@ class SocketClient : public Client {
  public:
   SocketClient(fs::path sock, fs::path db, Millis op_timeout)
       : sock_(std::move(sock)), db_(std::move(db)), timeout_(op_timeout) {}
-  ~SocketClient() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
   void Prepare(const DataModel& model) override { PrepareSqliteAccounts(db_, model); }
 
   Outcome Apply(const Op& op) override {
-    if (fd_ < 0) {
+    if (!fd_) {
       fd_ = ConnectAgent(sock_, timeout_);
-      if (fd_ < 0) {
+      if (!fd_) {
         // Never sent: definitely not applied. Back off: the container is restarting.
         std::this_thread::sleep_for(Millis(5));
         return Outcome::kFail;
       }
     }
-    if (::send(fd_, &op, sizeof op, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof op)) return Drop();
-    pollfd p{fd_, POLLIN, 0};
+    if (::send(fd_.get(), &op, sizeof op, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof op)) {
+      return Drop();
+    }
+    pollfd p{fd_.get(), POLLIN, 0};
     int r;
     do {
       r = ::poll(&p, 1, static_cast<int>(timeout_.count()));
     } while (r < 0 && errno == EINTR);
     unsigned char b = 0;
     // Timeout (frozen container), EOF (killed agent): the op may or may not have happened.
-    if (r != 1 || ::read(fd_, &b, 1) != 1 || b > static_cast<unsigned char>(Outcome::kUnknown)) {
+    if (r != 1 || ::read(fd_.get(), &b, 1) != 1 ||
+        b > static_cast<unsigned char>(Outcome::kUnknown)) {
       return Drop();
     }
     return static_cast<Outcome>(b);
@@ -94,13 +90,12 @@ class SocketClient : public Client {
  private:
   Outcome Drop() {
     // A late reply on this connection would answer the next op: never reuse it.
-    ::close(fd_);
-    fd_ = -1;
+    fd_.reset();
     return Outcome::kUnknown;
   }
   fs::path sock_, db_;
   Millis timeout_;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 class SqliteContainerStore : public ContainerStore {
@@ -123,10 +118,7 @@ class SqliteContainerStore : public ContainerStore {
     return {{AgentPath().string(), kAgentInside}};
   }
   bool Ready(int index, const ContainerPaths& paths, Millis timeout) override {
-    const int fd = ConnectAgent(paths.run / SocketName(index), timeout);
-    if (fd < 0) return false;
-    ::close(fd);
-    return true;
+    return static_cast<bool>(ConnectAgent(paths.run / SocketName(index), timeout));
   }
   std::unique_ptr<Client> NewClient(int, int index, const ContainerPaths& paths) override {
     return std::make_unique<SocketClient>(paths.run / SocketName(index), paths.data / "crashlab.db",

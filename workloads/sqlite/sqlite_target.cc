@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "framework/helpers.h"
+#include "framework/unique_fd.h"
 #include "framework/workload.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/schema.h"
@@ -33,12 +34,8 @@ fs::path AgentPath() {
 
 struct SqliteTarget::Agent {
   Process process;
-  int to_agent = -1;    // runner writes ops here
-  int from_agent = -1;  // runner reads outcomes here
-  ~Agent() {
-    if (to_agent >= 0) ::close(to_agent);
-    if (from_agent >= 0) ::close(from_agent);
-  }
+  UniqueFd to_agent;    // runner writes ops here
+  UniqueFd from_agent;  // runner reads outcomes here
 };
 
 namespace {
@@ -69,9 +66,9 @@ class SqliteClient : public Client {
   void Prepare(const DataModel& model) override { PrepareSqliteAccounts(db_, model); }
 
   Outcome Apply(const Op& op) override {
-    if (agent_ == nullptr || agent_->to_agent < 0) return Outcome::kFail;  // never sent
-    if (!WriteFull(agent_->to_agent, &op, sizeof op)) return Outcome::kUnknown;
-    const int b = ReadByte(agent_->from_agent, -1);
+    if (agent_ == nullptr || !agent_->to_agent) return Outcome::kFail;  // never sent
+    if (!WriteFull(agent_->to_agent.get(), &op, sizeof op)) return Outcome::kUnknown;
+    const int b = ReadByte(agent_->from_agent.get(), -1);
     if (b < 0 || b > static_cast<int>(Outcome::kUnknown)) return Outcome::kUnknown;
     return static_cast<Outcome>(b);
   }
@@ -99,12 +96,7 @@ void SqliteTarget::Start() {
 
 void SqliteTarget::Stop() {
   // Closing the request pipe ends an agent's loop; it closes the database cleanly.
-  for (auto& a : agents_) {
-    if (a->to_agent >= 0) {
-      ::close(a->to_agent);
-      a->to_agent = -1;
-    }
-  }
+  for (auto& a : agents_) a->to_agent.reset();
   for (auto& a : agents_) a->process.Stop(Millis(5000));
   agents_.clear();
 }
@@ -128,8 +120,8 @@ void SqliteTarget::SpawnAgents() {
     throw std::runtime_error("sqlite agent not found at " + exe.string());
   }
   for (int i = 0; i < options_.writers; ++i) {
-    int req[2], rep[2];
-    if (::pipe2(req, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0) {
+    PipeFds req, rep;
+    if (OpenPipe(&req) != 0 || OpenPipe(&rep) != 0) {
       throw std::runtime_error(std::string("pipe: ") + strerror(errno));
     }
     ProcessOptions po;
@@ -141,30 +133,25 @@ void SqliteTarget::SpawnAgents() {
     }
     po.env = options_.agent_env;
     po.log = log_;
-    po.fds = {{kAgentRequestFd, req[0]}, {kAgentReplyFd, rep[1]}};
+    po.fds = {{kAgentRequestFd, req.read_end.get()}, {kAgentReplyFd, rep.write_end.get()}};
     auto agent = std::make_shared<Agent>();
-    try {
-      agent->process = Process::Spawn(po);
-    } catch (...) {
-      for (int fd : {req[0], req[1], rep[0], rep[1]}) ::close(fd);
-      throw;
-    }
-    ::close(req[0]);
-    ::close(rep[1]);
-    agent->to_agent = req[1];
-    agent->from_agent = rep[0];
+    agent->process = Process::Spawn(po);
+    req.read_end.reset();  // the agent's ends: EOF must reach both sides when one dies
+    rep.write_end.reset();
+    agent->to_agent = std::move(req.write_end);
+    agent->from_agent = std::move(rep.read_end);
     agents_.push_back(agent);
     // Readiness: the agent opened the database (running recovery), set its pragmas and
     // created the schema, then said so. One agent at a time: two agents switching a fresh
     // database (or one a power cut emptied) to WAL at once get "database is locked"
     // (SQLite does not call the busy handler there).
     auto& a = agents_.back();
-    const int b = ReadByte(a->from_agent, 30000);
+    const int b = ReadByte(a->from_agent.get(), 30000);
     if (b == kReady) continue;
     std::string msg;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(a->from_agent, buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(a->from_agent.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
     a->process.WaitFor(Millis(2000));
     const std::string why = b == -2 ? "not ready after 30 s" : "agent " + a->process.DescribeExit() +
                                                                    (msg.empty() ? "" : ": " + msg);

@@ -44,24 +44,25 @@ Child::Child(const ChildOptions& options) {
   envp.push_back(nullptr);
   std::string out = options.output_file.empty() ? "/dev/null" : options.output_file;
 
-  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-  if (options.pipe_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) ThrowErrno("pipe");
-  if (options.pipe_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0) ThrowErrno("pipe");
-  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out_fd < 0) ThrowErrno("open " + out);
+  PipeFds in_pipe, out_pipe;
+  if (options.pipe_stdin && OpenPipe(&in_pipe) != 0) ThrowErrno("pipe");
+  if (options.pipe_stdout && OpenPipe(&out_pipe) != 0) ThrowErrno("pipe");
+  UniqueFd out_fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!out_fd) ThrowErrno("open " + out);
   if (options.uid && out != "/dev/null" &&
-      ::fchown(out_fd, *options.uid, options.gid.value_or(-1)) != 0) {
+      ::fchown(out_fd.get(), *options.uid, options.gid.value_or(-1)) != 0) {
     ThrowErrno("chown " + out);
   }
 
   pid_ = ::fork();
   if (pid_ < 0) ThrowErrno("fork");
   if (pid_ == 0) {
+    // The child only dup2()s raw descriptors; exec (CLOEXEC) or _exit closes the rest.
     ::setpgid(0, 0);
-    int in = options.pipe_stdin ? in_pipe[0] : ::open("/dev/null", O_RDONLY);
+    int in = options.pipe_stdin ? in_pipe.read_end.get() : ::open("/dev/null", O_RDONLY);
     ::dup2(in, 0);
-    ::dup2(options.pipe_stdout ? out_pipe[1] : out_fd, 1);
-    ::dup2(out_fd, 2);
+    ::dup2(options.pipe_stdout ? out_pipe.write_end.get() : out_fd.get(), 1);
+    ::dup2(out_fd.get(), 2);
     if (options.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*options.gid) != 0)) _exit(126);
     if (options.uid && ::setuid(*options.uid) != 0) _exit(126);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) _exit(126);
@@ -70,22 +71,12 @@ Child::Child(const ChildOptions& options) {
   }
   // Also set the group from the parent so a signal sent right away reaches it.
   ::setpgid(pid_, pid_);
-  ::close(out_fd);
-  if (options.pipe_stdin) {
-    ::close(in_pipe[0]);
-    stdin_fd_ = in_pipe[1];
-  }
-  if (options.pipe_stdout) {
-    ::close(out_pipe[1]);
-    stdout_fd_ = out_pipe[0];
-  }
+  // The child's ends (and out_fd) close when this constructor returns.
+  stdin_fd_ = std::move(in_pipe.write_end);
+  stdout_fd_ = std::move(out_pipe.read_end);
 }
 
-Child::~Child() {
-  KillAndReap();
-  if (stdin_fd_ >= 0) ::close(stdin_fd_);
-  if (stdout_fd_ >= 0) ::close(stdout_fd_);
-}
+Child::~Child() { KillAndReap(); }
 
 void Child::Send(const std::string& line) {
   std::string s = line + "\n";
@@ -93,7 +84,7 @@ void Child::Send(const std::string& line) {
   ::signal(SIGPIPE, SIG_IGN);
   size_t off = 0;
   while (off < s.size()) {
-    ssize_t n = ::write(stdin_fd_, s.data() + off, s.size() - off);
+    ssize_t n = ::write(stdin_fd_.get(), s.data() + off, s.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     off += static_cast<size_t>(n);
@@ -112,12 +103,12 @@ std::optional<std::string> Child::ReadLine(std::chrono::milliseconds timeout) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    pollfd p{stdout_fd_, POLLIN, 0};
+    pollfd p{stdout_fd_.get(), POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return std::nullopt;
     char buf[4096];
-    ssize_t n = ::read(stdout_fd_, buf, sizeof(buf));
+    ssize_t n = ::read(stdout_fd_.get(), buf, sizeof(buf));
     if (n <= 0) return std::nullopt;
     buffer_.append(buf, static_cast<size_t>(n));
   }

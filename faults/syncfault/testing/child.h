@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/unique_fd.h"
+
 namespace crashlab::syncfault::testing {
 
 struct ChildOptions {
@@ -53,8 +55,8 @@ class Child {
  private:
   pid_t pid_ = -1;
   bool reaped_ = false;
-  int stdin_fd_ = -1;
-  int stdout_fd_ = -1;
+  UniqueFd stdin_fd_;
+  UniqueFd stdout_fd_;
   std::string buffer_;
 };
 
