@@ -10,12 +10,12 @@ namespace crashlab {
 // What a store offers beyond the Target interface. A fault lists those it needs, and a
 // pair whose store lacks one is simply not offered (Jepsen's optional DB protocols).
 namespace capability {
-inline constexpr const char* kProcesses = "processes";      // local processes (Target::Processes)
-inline constexpr const char* kStorage = "storage";          // its data dir on the storage layer
-inline constexpr const char* kWrapper = "wrapper";          // starts under a wrapper (fiu-run)
-inline constexpr const char* kCheckpoint = "checkpoint";    // the Target is a Checkpointer
-inline constexpr const char* kClusterKill = "cluster-kill"; // the Target is a ClusterSignaller
-inline constexpr const char* kContainer = "container";      // runs in a container engine
+inline constexpr const char* kProcesses = "processes";       // local processes (Target::Processes)
+inline constexpr const char* kStorage = "storage";           // its data dir on the storage layer
+inline constexpr const char* kWrapper = "wrapper";           // starts under a wrapper (fiu-run)
+inline constexpr const char* kCheckpoint = "checkpoint";     // the Target is a Checkpointer
+inline constexpr const char* kClusterKill = "cluster-kill";  // the Target is a ClusterSignaller
+inline constexpr const char* kContainer = "container";       // runs in a container engine
 }  // namespace capability
 
 // Capability interfaces a Target implements; a fault asks for one with As<...>(target).

@@ -12,9 +12,12 @@ namespace crashlab {
 
 std::string_view ToString(Validity v) {
   switch (v) {
-    case Validity::kValid: return "valid";
-    case Validity::kInvalid: return "invalid";
-    case Validity::kUnknown: return "unknown";
+    case Validity::kValid:
+      return "valid";
+    case Validity::kInvalid:
+      return "invalid";
+    case Validity::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -57,7 +60,9 @@ std::string OpName(const Entry& e) {
          std::string(ToString(e.outcome)) + ")";
 }
 
-bool IsRowOp(OpKind k) { return k == OpKind::kInsert || k == OpKind::kUpdate || k == OpKind::kDelete; }
+bool IsRowOp(OpKind k) {
+  return k == OpKind::kInsert || k == OpKind::kUpdate || k == OpKind::kDelete;
+}
 
 // The rows checker's per-key model: the last ok op, and the unknown ops after it.
 struct Candidate {
@@ -69,7 +74,7 @@ struct KeyState {
   int32_t candidates = -1;  // head of the list of unknown ops after last_ok
   uint16_t ops = 0;         // ops seen for the key (saturating)
   bool has_ok = false;
-  bool seen = false;        // present in the observed state
+  bool seen = false;  // present in the observed state
 };
 
 // Where the rows checker keeps its per-key state. Workload keys are usually dense runs
@@ -187,13 +192,15 @@ class RowsChecker : public Checker {
     for (const auto& [key, value] : in.state.rows) {
       KeyState* k = keys.Find(key);
       if (k == nullptr) {
-        r.Add({anomaly::kPhantom, "row key " + std::to_string(key) + " value " +
-                                      std::to_string(value) + " was never written",
+        r.Add({anomaly::kPhantom,
+               "row key " + std::to_string(key) + " value " + std::to_string(value) +
+                   " was never written",
                std::nullopt});
         continue;
       }
       if (k->seen) {
-        r.Add({anomaly::kInvariant, "row key " + std::to_string(key) + " appears twice", std::nullopt});
+        r.Add({anomaly::kInvariant, "row key " + std::to_string(key) + " appears twice",
+               std::nullopt});
         continue;
       }
       k->seen = true;
@@ -276,15 +283,15 @@ class AggregateChecker : public Checker {
       return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     };
     if (count < ok_count || count > ok_count + unknown_count) {
-      r.Add({anomaly::kInvariant, "row count " + std::to_string(count) + " outside " +
-                                      bounds(ok_count, ok_count + unknown_count) +
-                                      " allowed by the history",
+      r.Add({anomaly::kInvariant,
+             "row count " + std::to_string(count) + " outside " +
+                 bounds(ok_count, ok_count + unknown_count) + " allowed by the history",
              std::nullopt});
     }
     if (total < ok_total || total > ok_total + unknown_total) {
-      r.Add({anomaly::kInvariant, "total " + std::to_string(total) + " outside " +
-                                      bounds(ok_total, ok_total + unknown_total) +
-                                      " allowed by the history",
+      r.Add({anomaly::kInvariant,
+             "total " + std::to_string(total) + " outside " +
+                 bounds(ok_total, ok_total + unknown_total) + " allowed by the history",
              std::nullopt});
     }
     if (count != rows_count || total != rows_total) {
@@ -315,9 +322,11 @@ class MarkerChecker : public Checker {
     for (int64_t m : present) {
       auto it = invoked.find(m);
       if (it == invoked.end()) {
-        r.Add({anomaly::kPhantom, "marker " + std::to_string(m) + " was never written", std::nullopt});
+        r.Add({anomaly::kPhantom, "marker " + std::to_string(m) + " was never written",
+               std::nullopt});
       } else if (Effective(h[it->second]) == Outcome::kFail) {
-        r.Add({anomaly::kPhantom, "failed " + OpName(h[it->second]) + " is present", h[it->second].op.id});
+        r.Add({anomaly::kPhantom, "failed " + OpName(h[it->second]) + " is present",
+               h[it->second].op.id});
       } else if (in.resolve && h[it->second].outcome == Outcome::kUnknown) {
         h[it->second].resolved = Outcome::kOk;
       }
@@ -348,22 +357,26 @@ class BankChecker : public Checker {
       sum += bal;
       seen.insert(acct);
       if (bal < 0) {
-        r.Add({anomaly::kInvariant, "account " + std::to_string(acct) + " has negative balance " +
-                                        std::to_string(bal), std::nullopt});
+        r.Add({anomaly::kInvariant,
+               "account " + std::to_string(acct) + " has negative balance " + std::to_string(bal),
+               std::nullopt});
       }
       if (acct < 0 || acct >= accounts_) {
-        r.Add({anomaly::kPhantom, "account " + std::to_string(acct) + " was never created", std::nullopt});
+        r.Add({anomaly::kPhantom, "account " + std::to_string(acct) + " was never created",
+               std::nullopt});
       }
     }
     if (static_cast<int32_t>(seen.size()) != accounts_) {
-      r.Add({anomaly::kLost, std::to_string(accounts_ - static_cast<int32_t>(seen.size())) +
-                                 " of " + std::to_string(accounts_) + " accounts are missing",
+      r.Add({anomaly::kLost,
+             std::to_string(accounts_ - static_cast<int32_t>(seen.size())) + " of " +
+                 std::to_string(accounts_) + " accounts are missing",
              std::nullopt});
     }
     const int64_t expected = int64_t{accounts_} * initial_;
     if (sum != expected) {
-      r.Add({anomaly::kInvariant, "bank total " + std::to_string(sum) + " != " +
-                                      std::to_string(expected) + " (money created or destroyed: a torn transfer)",
+      r.Add({anomaly::kInvariant,
+             "bank total " + std::to_string(sum) + " != " + std::to_string(expected) +
+                 " (money created or destroyed: a torn transfer)",
              std::nullopt});
     }
     r.stats["bank_total"] = static_cast<double>(sum);
@@ -398,20 +411,23 @@ class CounterChecker : public Checker {
     std::map<int64_t, int64_t> observed(in.state.counters.begin(), in.state.counters.end());
     for (const auto& [c, v] : observed) {
       if (!bounds.count(c)) {
-        r.Add({anomaly::kPhantom, "counter " + std::to_string(c) + " was never incremented", std::nullopt});
+        r.Add({anomaly::kPhantom, "counter " + std::to_string(c) + " was never incremented",
+               std::nullopt});
       }
     }
     for (const auto& [c, b] : bounds) {
       auto it = observed.find(c);
       const int64_t v = it == observed.end() ? 0 : it->second;
       if (v < b.first) {
-        r.Add({anomaly::kLost, "counter " + std::to_string(c) + " = " + std::to_string(v) +
-                                   " but acknowledged increments sum to " + std::to_string(b.first) +
-                                   " (" + std::to_string(b.first - v) + " lost)",
+        r.Add({anomaly::kLost,
+               "counter " + std::to_string(c) + " = " + std::to_string(v) +
+                   " but acknowledged increments sum to " + std::to_string(b.first) + " (" +
+                   std::to_string(b.first - v) + " lost)",
                std::nullopt});
       } else if (v > b.second) {
-        r.Add({anomaly::kPhantom, "counter " + std::to_string(c) + " = " + std::to_string(v) +
-                                      " exceeds ok+unknown increments " + std::to_string(b.second),
+        r.Add({anomaly::kPhantom,
+               "counter " + std::to_string(c) + " = " + std::to_string(v) +
+                   " exceeds ok+unknown increments " + std::to_string(b.second),
                std::nullopt});
       }
     }
@@ -435,17 +451,21 @@ class ListChecker : public Checker {
       auto& p = present[list];
       for (int64_t v : elems) {
         if (!p.insert(v).second) {
-          r.Add({anomaly::kInvariant, "list " + std::to_string(list) + " holds element " +
-                                          std::to_string(v) + " twice", std::nullopt});
+          r.Add({anomaly::kInvariant,
+                 "list " + std::to_string(list) + " holds element " + std::to_string(v) + " twice",
+                 std::nullopt});
           continue;
         }
         auto lit = appended.find(list);
         auto eit = lit == appended.end() ? decltype(lit->second.end()){} : lit->second.find(v);
         if (lit == appended.end() || eit == lit->second.end()) {
-          r.Add({anomaly::kPhantom, "list " + std::to_string(list) + " element " + std::to_string(v) +
-                                        " was never appended", std::nullopt});
+          r.Add({anomaly::kPhantom,
+                 "list " + std::to_string(list) + " element " + std::to_string(v) +
+                     " was never appended",
+                 std::nullopt});
         } else if (Effective(h[eit->second]) == Outcome::kFail) {
-          r.Add({anomaly::kPhantom, "failed " + OpName(h[eit->second]) + " is present", h[eit->second].op.id});
+          r.Add({anomaly::kPhantom, "failed " + OpName(h[eit->second]) + " is present",
+                 h[eit->second].op.id});
         } else if (in.resolve && h[eit->second].outcome == Outcome::kUnknown) {
           h[eit->second].resolved = Outcome::kOk;
         }
@@ -457,7 +477,8 @@ class ListChecker : public Checker {
         if (p.count(v)) continue;
         const Outcome o = Effective(h[i]);
         if (o == Outcome::kOk) {
-          r.Add({anomaly::kLost, "acknowledged " + OpName(h[i]) + " is missing from the list", h[i].op.id});
+          r.Add({anomaly::kLost, "acknowledged " + OpName(h[i]) + " is missing from the list",
+                 h[i].op.id});
         } else if (in.resolve && o == Outcome::kUnknown) {
           h[i].resolved = Outcome::kFail;
         }

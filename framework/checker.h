@@ -20,17 +20,17 @@ Validity Combine(Validity a, Validity b);
 
 // Anomaly kinds the report counts. More may be added; these are always present.
 namespace anomaly {
-inline constexpr const char* kLost = "lost";              // an ok op's effect is missing
-inline constexpr const char* kPhantom = "phantom";        // present but never ok/unknown
-inline constexpr const char* kInvariant = "invariant";    // count/total/balance bounds broken
-inline constexpr const char* kIntegrity = "integrity";    // the store says it is corrupt
+inline constexpr const char* kLost = "lost";                    // an ok op's effect is missing
+inline constexpr const char* kPhantom = "phantom";              // present but never ok/unknown
+inline constexpr const char* kInvariant = "invariant";          // count/total/balance bounds broken
+inline constexpr const char* kIntegrity = "integrity";          // the store says it is corrupt
 inline constexpr const char* kUnrecoverable = "unrecoverable";  // did not come back
 }  // namespace anomaly
 
 struct Anomaly {
   std::string kind;
-  std::string detail;                 // one line a human can act on, naming the op
-  std::optional<uint64_t> op_id;      // the op concerned, if any
+  std::string detail;             // one line a human can act on, naming the op
+  std::optional<uint64_t> op_id;  // the op concerned, if any
 };
 
 struct CheckResult {
@@ -38,9 +38,9 @@ struct CheckResult {
   static constexpr size_t kMaxDetailsPerKind = 100;
 
   Validity validity = Validity::kValid;
-  std::vector<Anomaly> anomalies;            // details (capped per kind)
-  std::map<std::string, uint64_t> counts;    // every anomaly, by kind
-  std::map<std::string, double> stats;       // e.g. "unknown_present": 3
+  std::vector<Anomaly> anomalies;          // details (capped per kind)
+  std::map<std::string, uint64_t> counts;  // every anomaly, by kind
+  std::map<std::string, double> stats;     // e.g. "unknown_present": 3
 
   void Add(Anomaly a);
   void Merge(CheckResult other);

@@ -15,9 +15,9 @@ namespace crashlab {
 
 // What a fault did, for the report.
 struct FaultEvent {
-  std::string fault;                          // "sigkill", "pause", "power-cut", ...
-  std::string detail;                         // which process, which mode
-  std::map<std::string, std::string> extra;   // anything a fault wants to record
+  std::string fault;                         // "sigkill", "pause", "power-cut", ...
+  std::string detail;                        // which process, which mode
+  std::map<std::string, std::string> extra;  // anything a fault wants to record
 };
 
 // A fault family. Ordered by destructiveness (FoundationDB): pause < kill < power cut.
@@ -79,7 +79,7 @@ class FaultWrapper : public Fault {
 // chosen in BeginCycle from `seed` and the cycle number, so a seed replays the same
 // choices. Setup and Teardown reach every fault; the other hooks reach the cycle's
 // fault. Every event records the chosen fault's registry name as extra["fault_spec"].
-std::unique_ptr<Fault> MakeMixedFault(std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults,
-                                      uint64_t seed);
+std::unique_ptr<Fault> MakeMixedFault(
+    std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults, uint64_t seed);
 
 }  // namespace crashlab

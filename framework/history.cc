@@ -54,9 +54,15 @@ void History::Complete(uint64_t index, Outcome outcome) {
   e.complete_ns = Now();
   e.outcome = outcome;
   switch (outcome) {
-    case Outcome::kOk: ok_.fetch_add(1, std::memory_order_relaxed); break;
-    case Outcome::kFail: fail_.fetch_add(1, std::memory_order_relaxed); break;
-    default: unknown_.fetch_add(1, std::memory_order_relaxed); break;
+    case Outcome::kOk:
+      ok_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Outcome::kFail:
+      fail_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      unknown_.fetch_add(1, std::memory_order_relaxed);
+      break;
   }
 }
 
@@ -92,9 +98,8 @@ void History::FlushTo(const std::filesystem::path& path) {
                  "\"outcome\":\"%s\",\"resolved\":\"%s\"}\n",
                  static_cast<unsigned long long>(e.op.id), e.cycle, e.op.worker,
                  std::string(ToString(e.op.kind)).c_str(), static_cast<long long>(e.op.key),
-                 e.op.key2, static_cast<long long>(e.op.value),
-                 static_cast<long long>(e.invoke_ns), static_cast<long long>(e.complete_ns),
-                 std::string(ToString(e.outcome)).c_str(),
+                 e.op.key2, static_cast<long long>(e.op.value), static_cast<long long>(e.invoke_ns),
+                 static_cast<long long>(e.complete_ns), std::string(ToString(e.outcome)).c_str(),
                  std::string(ToString(e.resolved)).c_str());
   }
   flushed_ = n;

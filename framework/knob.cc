@@ -99,8 +99,10 @@ void Knob::Validate(const std::string& value) const {
     case Type::kInt: {
       auto v = ParseInt(value);
       if (!v || *v < min || *v > max) {
-        std::string range = min == INT64_MIN ? "" : " in [" + std::to_string(min) + ", " +
-                                                        (max == INT64_MAX ? "..." : std::to_string(max)) + "]";
+        std::string range = min == INT64_MIN
+                                ? ""
+                                : " in [" + std::to_string(min) + ", " +
+                                      (max == INT64_MAX ? "..." : std::to_string(max)) + "]";
         throw bad("an integer" + range);
       }
       return;
@@ -111,8 +113,8 @@ void Knob::Validate(const std::string& value) const {
     case Type::kChoiceList: {
       const auto items = SplitList(value);
       for (size_t i = 0; i < items.size(); ++i) {
-        if (!is_choice(items[i]) ||
-            std::find(items.begin(), items.begin() + static_cast<long>(i), items[i]) != items.begin() + static_cast<long>(i)) {
+        if (!is_choice(items[i]) || std::find(items.begin(), items.begin() + static_cast<long>(i),
+                                              items[i]) != items.begin() + static_cast<long>(i)) {
           throw bad("a comma-separated list of distinct " + JoinList(choices, "|"));
         }
       }
@@ -136,6 +138,8 @@ bool Knobs::GetBool(const std::string& name) const {
   if (!v) throw std::logic_error("knob " + name + " is not a boolean");
   return *v;
 }
-std::vector<std::string> Knobs::GetList(const std::string& name) const { return SplitList(Get(name)); }
+std::vector<std::string> Knobs::GetList(const std::string& name) const {
+  return SplitList(Get(name));
+}
 
 }  // namespace crashlab

@@ -31,7 +31,7 @@ struct Knob {
   std::string default_value;
   std::string help;
   Type type = Type::kString;
-  std::vector<std::string> choices;  // kChoice, kChoiceList
+  std::vector<std::string> choices;          // kChoice, kChoiceList
   int64_t min = INT64_MIN, max = INT64_MAX;  // kInt
   // A fault's knob that only makes sense for stores with this capability ("" = any).
   std::string needs;

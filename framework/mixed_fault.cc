@@ -60,8 +60,8 @@ class MixedFault : public Fault {
 
 }  // namespace
 
-std::unique_ptr<Fault> MakeMixedFault(std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults,
-                                      uint64_t seed) {
+std::unique_ptr<Fault> MakeMixedFault(
+    std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults, uint64_t seed) {
   return std::make_unique<MixedFault>(std::move(faults), seed);
 }
 

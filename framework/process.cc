@@ -120,7 +120,8 @@ std::optional<UserId> LookupUser(const std::string& name) {
 }
 
 fs::path FindProgram(const std::string& program) {
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? fs::path(program) : fs::path();
+  if (program.find('/') != std::string::npos)
+    return ::access(program.c_str(), X_OK) == 0 ? fs::path(program) : fs::path();
   return bp::search_path(program).string();
 }
 
@@ -265,8 +266,9 @@ void Process::KillAndReap(Millis timeout) {
   const pid_t pid = pid_;
   if (pgid_ > 0) ::kill(-pgid_, SIGKILL);
   Signal(SIGKILL);
-  if (!WaitFor(timeout)) throw std::runtime_error(name_ + " (pid " + std::to_string(pid) +
-                                                  ") did not die after SIGKILL");
+  if (!WaitFor(timeout))
+    throw std::runtime_error(name_ + " (pid " + std::to_string(pid) +
+                             ") did not die after SIGKILL");
   const auto deadline = Clock::now() + timeout;
   while (pgid_ > 0 && !GroupGone(pgid_)) {
     ::kill(-pgid_, SIGKILL);
@@ -278,7 +280,8 @@ void Process::KillAndReap(Millis timeout) {
     std::this_thread::sleep_for(Millis(1));
   }
   if (pgid_ > 0) UnregisterGroup(pgid_);
-  if (!PidGone(pid)) throw std::runtime_error(name_ + " pid " + std::to_string(pid) + " still exists");
+  if (!PidGone(pid))
+    throw std::runtime_error(name_ + " pid " + std::to_string(pid) + " still exists");
 }
 
 bool Process::Stop(Millis grace, int sig) {
@@ -344,7 +347,8 @@ TempDir::TempDir(const std::string& prefix, fs::path base) {
   fs::create_directories(base);
   std::string tmpl = (base / (prefix + "XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
-    throw std::runtime_error("cannot create temp dir under " + base.string() + ": " + strerror(errno));
+    throw std::runtime_error("cannot create temp dir under " + base.string() + ": " +
+                             strerror(errno));
   }
   path_ = tmpl;
 }

@@ -34,14 +34,14 @@ std::filesystem::path FindProgram(const std::string& program);
 inline bool ProgramOnPath(const std::string& program) { return !FindProgram(program).empty(); }
 
 struct ProcessOptions {
-  std::vector<std::string> argv;              // argv[0] is the program (a path, or a name on PATH)
-  std::map<std::string, std::string> env;     // added to (and overriding) the runner's environment
-  std::vector<std::string> unset_env;         // removed from the environment
-  std::filesystem::path cwd;                  // empty: the runner's
-  std::filesystem::path log;                  // stdout+stderr appended here; empty: /dev/null
-  std::optional<UserId> user;                 // drop to this user (setgid, setgroups, setuid)
-  bool own_group = true;                      // setpgid(0,0): a group kill reaches its children
-  bool die_with_runner = true;                // PR_SET_PDEATHSIG(SIGKILL); spawn from a long-lived thread
+  std::vector<std::string> argv;           // argv[0] is the program (a path, or a name on PATH)
+  std::map<std::string, std::string> env;  // added to (and overriding) the runner's environment
+  std::vector<std::string> unset_env;      // removed from the environment
+  std::filesystem::path cwd;               // empty: the runner's
+  std::filesystem::path log;               // stdout+stderr appended here; empty: /dev/null
+  std::optional<UserId> user;              // drop to this user (setgid, setgroups, setuid)
+  bool own_group = true;                   // setpgid(0,0): a group kill reaches its children
+  bool die_with_runner = true;  // PR_SET_PDEATHSIG(SIGKILL); spawn from a long-lived thread
   // Extra descriptors: {child_fd, parent_fd}; parent_fd is dup2'ed onto child_fd in the
   // child. The caller keeps ownership of parent_fd (and should close it after Spawn).
   std::vector<std::pair<int, int>> fds;
@@ -145,11 +145,11 @@ void ChownRecursive(const std::filesystem::path& path, uid_t uid, gid_t gid);
 // The last `max_lines` lines of a log file (for "unrecoverable" anomalies).
 std::string TailFile(const std::filesystem::path& path, size_t max_lines = 20);
 
-
 // Why `user` cannot read `path` (with `execute`: cannot run it, or enter it if it is a
 // directory): "" if it can. A child dropped to the user tries (test -r / test -x), so
 // the mode bits, ACLs and every directory on the way count. The answer is one line and
 // names the first directory on the way the user cannot enter, if that is the reason.
-std::string InaccessibleTo(const std::filesystem::path& path, const UserId& user, bool execute = false);
+std::string InaccessibleTo(const std::filesystem::path& path, const UserId& user,
+                           bool execute = false);
 
 }  // namespace crashlab

@@ -12,7 +12,8 @@ constexpr const char* kDefaultSchedule = "ops:20-200";
 
 // `first`'s fields where set, else `second`'s.
 RunDefaults Merge(const RunDefaults& first, const RunDefaults& second) {
-  return {first.cycles ? first.cycles : second.cycles, first.workers ? first.workers : second.workers,
+  return {first.cycles ? first.cycles : second.cycles,
+          first.workers ? first.workers : second.workers,
           first.schedule ? first.schedule : second.schedule};
 }
 
@@ -22,7 +23,8 @@ RunDefaults Complete(const RunDefaults& d) {
 
 template <class Map, class Spec>
 void AddUnique(Map& map, Spec spec, const char* what) {
-  if (map.count(spec.name)) throw std::logic_error(std::string(what) + " registered twice: " + spec.name);
+  if (map.count(spec.name))
+    throw std::logic_error(std::string(what) + " registered twice: " + spec.name);
   std::string name = spec.name;
   map.emplace(std::move(name), std::move(spec));
 }
@@ -36,7 +38,8 @@ Knob WorkloadKnob(const StoreSpec& store) {
   std::string help;
   for (const auto& w : store.workloads) {
     auto it = store.workload_help.find(w);
-    help += (help.empty() ? "" : "; ") + w + (it == store.workload_help.end() ? "" : ": " + it->second);
+    help +=
+        (help.empty() ? "" : "; ") + w + (it == store.workload_help.end() ? "" : ": " + it->second);
   }
   return Knob::Choice("workload", store.workloads.front(), store.workloads, help);
 }
@@ -135,7 +138,8 @@ std::optional<Scenario> Registry::Find(const std::string& name) const {
     }
   }
   for (const auto& [n, store] : stores_) {
-    if (name.size() <= n.size() + 1 || name.compare(0, n.size(), n) != 0 || name[n.size()] != '-') continue;
+    if (name.size() <= n.size() + 1 || name.compare(0, n.size(), n) != 0 || name[n.size()] != '-')
+      continue;
     if (const FaultSpec* f = FindFault(name.substr(n.size() + 1))) return Pair(store, *f);
   }
   return std::nullopt;
@@ -162,14 +166,16 @@ std::vector<const FaultSpec*> Registry::ResolveFaults(const Scenario& s,
   std::vector<std::string> available;
   for (const auto* f : FaultsFor(*s.store, s.host)) available.push_back(f->name);
   if (std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.empty(); })) {
-    throw UsageError("bad value '" + JoinList(names, ",") + "' for fault: expected a comma-separated list of " +
+    throw UsageError("bad value '" + JoinList(names, ",") +
+                         "' for fault: expected a comma-separated list of " +
                          JoinList(available, "|"),
                      "fault");
   }
   std::vector<const FaultSpec*> out;
   for (const auto& name : names) {
     if (std::count(names.begin(), names.end(), name) > 1) {
-      throw UsageError("bad value '" + JoinList(names, ",") + "' for fault: expected distinct faults", "fault");
+      throw UsageError(
+          "bad value '" + JoinList(names, ",") + "' for fault: expected distinct faults", "fault");
     }
     const FaultSpec* f = FindFault(name);
     if (f == nullptr || !Supports(*s.store, s.host, *f)) {
@@ -179,11 +185,13 @@ std::vector<const FaultSpec*> Registry::ResolveFaults(const Scenario& s,
     }
     out.push_back(f);
   }
-  if (out.empty()) throw UsageError("fault: name at least one fault (" + JoinList(available) + ")", "fault");
+  if (out.empty())
+    throw UsageError("fault: name at least one fault (" + JoinList(available) + ")", "fault");
   return out;
 }
 
-std::vector<Knob> Registry::KnobsFor(const Scenario& s, const std::vector<const FaultSpec*>& faults) const {
+std::vector<Knob> Registry::KnobsFor(const Scenario& s,
+                                     const std::vector<const FaultSpec*>& faults) const {
   const auto caps = Capabilities(*s.store, s.host);
   std::vector<std::string> available;
   for (const auto* f : FaultsFor(*s.store, s.host)) available.push_back(f->name);
@@ -195,7 +203,8 @@ std::vector<Knob> Registry::KnobsFor(const Scenario& s, const std::vector<const 
   };
   if (!s.store->workloads.empty()) AddKnob(knobs, WorkloadKnob(*s.store));
   for (const auto& k : s.store->knobs) AddKnob(knobs, k);
-  for (const auto& k : s.host == Host::kContainer ? s.store->container_knobs : s.store->local_knobs) {
+  for (const auto& k :
+       s.host == Host::kContainer ? s.store->container_knobs : s.store->local_knobs) {
     AddKnob(knobs, k);
   }
   if (storage_ && s.host == Host::kLocal && caps.count(capability::kStorage)) {
@@ -228,13 +237,15 @@ std::map<std::string, std::string> Registry::NotOffered(const Scenario& s) const
   return out;
 }
 
-std::vector<Prerequisite> Registry::PrerequisitesFor(const Scenario& s,
-                                                     const std::vector<const FaultSpec*>& faults) const {
+std::vector<Prerequisite> Registry::PrerequisitesFor(
+    const Scenario& s, const std::vector<const FaultSpec*>& faults) const {
   std::vector<Prerequisite> out = s.store->prerequisites;
   if (s.host == Host::kContainer) {
-    out.insert(out.end(), s.store->container_prerequisites.begin(), s.store->container_prerequisites.end());
+    out.insert(out.end(), s.store->container_prerequisites.begin(),
+               s.store->container_prerequisites.end());
   }
-  for (const auto* f : faults) out.insert(out.end(), f->prerequisites.begin(), f->prerequisites.end());
+  for (const auto* f : faults)
+    out.insert(out.end(), f->prerequisites.begin(), f->prerequisites.end());
   return out;
 }
 

@@ -64,7 +64,7 @@ struct StoreParts {
 struct Preset {
   std::string name;
   std::string description;
-  std::vector<std::string> faults;                    // the default `fault` list
+  std::vector<std::string> faults;  // the default `fault` list
   Host host = Host::kLocal;
   RunDefaults defaults;
   std::map<std::string, std::string> knob_defaults;  // store, fault or storage knobs
@@ -72,11 +72,11 @@ struct Preset {
 };
 
 struct StoreSpec {
-  std::string name;         // "sqlite"
-  std::string description;  // what runs: "SQLite (WAL, synchronous=FULL) in writer agents"
-  std::vector<Knob> knobs;  // local and container host
-  std::vector<Knob> local_knobs;      // local host only
-  std::vector<Knob> container_knobs;  // container host only
+  std::string name;               // "sqlite"
+  std::string description;        // what runs: "SQLite (WAL, synchronous=FULL) in writer agents"
+  std::vector<Knob> knobs;        // local and container host
+  std::vector<Knob> local_knobs;  // local host only
+  std::vector<Knob> container_knobs;   // container host only
   std::vector<std::string> workloads;  // the `workload` knob's choices, default first
   std::map<std::string, std::string> workload_help;
   std::set<std::string> capabilities;  // local host; a container host has kContainer only
@@ -101,11 +101,11 @@ struct FaultContext {
 };
 
 struct FaultSpec {
-  std::string name;         // "kill"
-  std::string description;  // what it does: "SIGKILL of the store's processes"
-  std::vector<Knob> knobs;  // a knob with `needs` set is offered to stores with that capability
-  std::set<std::string> needs;                       // capabilities the store must have
-  std::function<bool(const StoreSpec&)> applies;     // optional further condition
+  std::string name;             // "kill"
+  std::string description;      // what it does: "SIGKILL of the store's processes"
+  std::vector<Knob> knobs;      // a knob with `needs` set is offered to stores with that capability
+  std::set<std::string> needs;  // capabilities the store must have
+  std::function<bool(const StoreSpec&)> applies;  // optional further condition
   std::vector<Prerequisite> prerequisites;
   std::map<std::string, std::string> knob_defaults;  // e.g. storage=crashfs
   RunDefaults defaults;
@@ -161,7 +161,8 @@ class Registry {
   std::vector<const FaultSpec*> FaultsFor(const StoreSpec& store, Host host) const;
   bool Supports(const StoreSpec& store, Host host, const FaultSpec& fault) const;
   // Resolves a fault list ("kill,pause") for a scenario; throws UsageError (key "fault").
-  std::vector<const FaultSpec*> ResolveFaults(const Scenario& s, const std::vector<std::string>& names) const;
+  std::vector<const FaultSpec*> ResolveFaults(const Scenario& s,
+                                              const std::vector<std::string>& names) const;
   // Every knob a scenario with these faults accepts, with the scenario's defaults, in
   // the order: schedule, fault, store, storage, faults.
   std::vector<Knob> KnobsFor(const Scenario& s, const std::vector<const FaultSpec*>& faults) const;
@@ -182,12 +183,12 @@ class Registry {
 // Registers at static-initialization time:
 //   CRASHLAB_STORE(sqlite) { StoreSpec s; ...; return s; }
 //   CRASHLAB_FAULT(kill) { FaultSpec f; ...; return f; }
-#define CRASHLAB_REGISTER_(kind, Type, Add, ident)                                  \
-  static ::crashlab::Type crashlab_##kind##_##ident();                              \
-  [[maybe_unused]] static const bool crashlab_##kind##_registered_##ident = [] {    \
-    ::crashlab::Registry::Global().Add(crashlab_##kind##_##ident());                \
-    return true;                                                                    \
-  }();                                                                              \
+#define CRASHLAB_REGISTER_(kind, Type, Add, ident)                               \
+  static ::crashlab::Type crashlab_##kind##_##ident();                           \
+  [[maybe_unused]] static const bool crashlab_##kind##_registered_##ident = [] { \
+    ::crashlab::Registry::Global().Add(crashlab_##kind##_##ident());             \
+    return true;                                                                 \
+  }();                                                                           \
   static ::crashlab::Type crashlab_##kind##_##ident()
 #define CRASHLAB_STORE(ident) CRASHLAB_REGISTER_(store, StoreSpec, AddStore, ident)
 #define CRASHLAB_FAULT(ident) CRASHLAB_REGISTER_(fault, FaultSpec, AddFault, ident)

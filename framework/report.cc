@@ -53,8 +53,10 @@ std::string ReportJson(const RunReport& r) {
            {"at_ms", c.fault_at_ms},
            {"acked_before", c.acked_at_fault},
            {"trigger_timed_out", c.trigger_timed_out}};
-    if (c.trigger.kind == Trigger::Kind::kAfterOps) f["after_ops"] = c.trigger.after_ops;
-    else f["after_ms"] = c.trigger.after_ms;
+    if (c.trigger.kind == Trigger::Kind::kAfterOps)
+      f["after_ops"] = c.trigger.after_ops;
+    else
+      f["after_ms"] = c.trigger.after_ms;
     for (const auto& [k, v] : c.event.extra) f[k] = v;
     faults.push_back(f);
   }
@@ -91,11 +93,20 @@ std::string XmlEscape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -107,8 +118,8 @@ std::string ReportJunit(const RunReport& r) {
   const bool failed = r.verdict != Validity::kValid;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites tests=\"1\" failures=\"" << (failed ? 1 : 0) << "\">\n"
-    << "  <testsuite name=\"crashlab\" tests=\"1\" failures=\"" << (failed ? 1 : 0)
-    << "\" time=\"" << r.wall_s << "\">\n"
+    << "  <testsuite name=\"crashlab\" tests=\"1\" failures=\"" << (failed ? 1 : 0) << "\" time=\""
+    << r.wall_s << "\">\n"
     << "    <testcase classname=\"crashlab\" name=\"" << XmlEscape(r.scenario) << "\" time=\""
     << r.wall_s << "\">\n"
     << "      <properties>\n"
@@ -134,26 +145,31 @@ std::string ReportHtml(const RunReport& r) {
   std::ostringstream h;
   h << std::fixed << std::setprecision(1);
   const bool valid = r.verdict == Validity::kValid;
-  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>crashlab: " << XmlEscape(r.scenario)
-    << " seed " << r.seed << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
+  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>crashlab: "
+    << XmlEscape(r.scenario) << " seed " << r.seed
+    << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1000px}"
        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
        ".valid{color:#080}.invalid{color:#c00}.unknown{color:#c80}code{background:#f4f4f4}</style>"
        "</head><body>\n";
   h << "<h1>" << XmlEscape(r.scenario) << " <span class=\"" << ToString(r.verdict) << "\">"
-    << (valid ? "VALID" : r.verdict == Validity::kInvalid ? "INVALID" : "UNKNOWN") << "</span></h1>\n";
+    << (valid                             ? "VALID"
+        : r.verdict == Validity::kInvalid ? "INVALID"
+                                          : "UNKNOWN")
+    << "</span></h1>\n";
   h << "<p>" << XmlEscape(r.description) << "</p>\n<table>";
   const auto row = [&](const std::string& k, const std::string& v) {
     h << "<tr><th>" << XmlEscape(k) << "</th><td>" << XmlEscape(v) << "</td></tr>";
   };
   row("seed", std::to_string(r.seed));
   row("cycles", std::to_string(r.cycles) + " of " + std::to_string(r.cycles_requested));
-  row("ops ok / fail / unknown", std::to_string(r.ok) + " / " + std::to_string(r.fail) + " / " +
-                                     std::to_string(r.unknown));
+  row("ops ok / fail / unknown",
+      std::to_string(r.ok) + " / " + std::to_string(r.fail) + " / " + std::to_string(r.unknown));
   std::string an;
   for (const auto& [k, n] : r.anomaly_counts) an += k + " " + std::to_string(n) + "  ";
   row("anomalies", an);
   std::ostringstream rec;
-  rec << std::fixed << std::setprecision(1) << r.recovery_p50_ms << " / " << r.recovery_max_ms << " ms";
+  rec << std::fixed << std::setprecision(1) << r.recovery_p50_ms << " / " << r.recovery_max_ms
+      << " ms";
   row("recovery p50 / max", rec.str());
   row("replay", r.replay);
   h << "</table>\n";
@@ -174,14 +190,15 @@ std::string ReportHtml(const RunReport& r) {
   for (const auto& c : r.cycle_records) {
     const double end = c.ready_ms >= 0 ? c.ready_ms : c.fault_ms + r.timeline_bucket_ms;
     h << "<rect x=\"" << X(c.fault_ms) << "\" y=\"" << T << "\" width=\""
-      << std::max(1.0, X(end) - X(c.fault_ms)) << "\" height=\"" << H - T - B
-      << "\" fill=\"" << (c.validity == Validity::kValid ? "#f99" : "#c00")
-      << "\" fill-opacity=\"0.35\"><title>cycle " << c.cycle << ": " << XmlEscape(c.event.fault) << ", "
-      << c.recovery_ms << " ms to ready</title></rect>\n";
+      << std::max(1.0, X(end) - X(c.fault_ms)) << "\" height=\"" << H - T - B << "\" fill=\""
+      << (c.validity == Validity::kValid ? "#f99" : "#c00")
+      << "\" fill-opacity=\"0.35\"><title>cycle " << c.cycle << ": " << XmlEscape(c.event.fault)
+      << ", " << c.recovery_ms << " ms to ready</title></rect>\n";
   }
   const auto line = [&](const char* color, auto value) {
     h << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.2\" points=\"";
-    for (const auto& p : r.timeline) h << X(p.t_ms + r.timeline_bucket_ms / 2) << "," << Y(value(p) / bucket_s) << " ";
+    for (const auto& p : r.timeline)
+      h << X(p.t_ms + r.timeline_bucket_ms / 2) << "," << Y(value(p) / bucket_s) << " ";
     h << "\"/>\n";
   };
   line("#080", [](const RunReport::TimelinePoint& p) { return static_cast<double>(p.ok); });
@@ -199,18 +216,21 @@ std::string ReportHtml(const RunReport& r) {
   if (!r.anomalies.empty()) {
     h << "<h2>Anomalies</h2><ul>";
     for (size_t i = 0; i < r.anomalies.size() && i < 200; ++i) {
-      h << "<li><b>" << XmlEscape(r.anomalies[i].kind) << "</b> " << XmlEscape(r.anomalies[i].detail) << "</li>";
+      h << "<li><b>" << XmlEscape(r.anomalies[i].kind) << "</b> "
+        << XmlEscape(r.anomalies[i].detail) << "</li>";
     }
     h << "</ul>\n";
   }
-  if (!r.store_log.empty()) h << "<h2>Store log excerpt</h2><pre>" << XmlEscape(r.store_log) << "</pre>\n";
+  if (!r.store_log.empty())
+    h << "<h2>Store log excerpt</h2><pre>" << XmlEscape(r.store_log) << "</pre>\n";
   h << "<h2>Cycles</h2><table><tr><th>cycle</th><th>fault</th><th>trigger</th><th>acked</th>"
        "<th>ok</th><th>unknown</th><th>recovery ms</th><th>verdict</th></tr>";
   for (const auto& c : r.cycle_records) {
-    h << "<tr><td>" << c.cycle << "</td><td>" << XmlEscape(c.event.fault + " " + c.event.detail) << "</td><td>"
-      << XmlEscape(c.trigger.Describe()) << "</td><td>" << c.acked_at_fault << "</td><td>" << c.ok
-      << "</td><td>" << c.unknown << "</td><td>" << c.recovery_ms << "</td><td class=\""
-      << ToString(c.validity) << "\">" << ToString(c.validity) << "</td></tr>";
+    h << "<tr><td>" << c.cycle << "</td><td>" << XmlEscape(c.event.fault + " " + c.event.detail)
+      << "</td><td>" << XmlEscape(c.trigger.Describe()) << "</td><td>" << c.acked_at_fault
+      << "</td><td>" << c.ok << "</td><td>" << c.unknown << "</td><td>" << c.recovery_ms
+      << "</td><td class=\"" << ToString(c.validity) << "\">" << ToString(c.validity)
+      << "</td></tr>";
   }
   h << "</table>\n<h2>Configuration</h2><table>";
   for (const auto& [k, v] : r.config) row(k, v);
@@ -229,9 +249,9 @@ void EnsureWritableDir(const std::filesystem::path& dir) {
 
 void WriteReports(const RunReport& r, const std::filesystem::path& dir) {
   EnsureWritableDir(dir);
-  for (const auto& [name, text] : {std::pair{"report.json", ReportJson(r)},
-                                   std::pair{"junit.xml", ReportJunit(r)},
-                                   std::pair{"report.html", ReportHtml(r)}}) {
+  for (const auto& [name, text] :
+       {std::pair{"report.json", ReportJson(r)}, std::pair{"junit.xml", ReportJunit(r)},
+        std::pair{"report.html", ReportHtml(r)}}) {
     std::ofstream out(dir / name);
     out << text;
     if (!out) throw std::runtime_error("cannot write " + (dir / name).string());
@@ -245,9 +265,14 @@ void PrintVerdict(const RunReport& r, std::ostream& out) {
   std::ostringstream rec;
   rec << std::fixed << std::setprecision(1) << r.recovery_p50_ms << " / " << r.recovery_max_ms;
   out << "\n" << r.scenario << "  seed " << r.seed << "\n";
-  row("verdict", std::string(ToString(r.verdict)) == "valid" ? "VALID" : std::string(ToString(r.verdict)) == "invalid" ? "INVALID" : "UNKNOWN");
-  row("cycles", std::to_string(r.cycles) + " of " + (r.cycles_requested ? std::to_string(r.cycles_requested) : std::string("(duration)")));
-  row("ops ok/fail/unk", std::to_string(r.ok) + " / " + std::to_string(r.fail) + " / " + std::to_string(r.unknown));
+  row("verdict", std::string(ToString(r.verdict)) == "valid"     ? "VALID"
+                 : std::string(ToString(r.verdict)) == "invalid" ? "INVALID"
+                                                                 : "UNKNOWN");
+  row("cycles",
+      std::to_string(r.cycles) + " of " +
+          (r.cycles_requested ? std::to_string(r.cycles_requested) : std::string("(duration)")));
+  row("ops ok/fail/unk",
+      std::to_string(r.ok) + " / " + std::to_string(r.fail) + " / " + std::to_string(r.unknown));
   std::string an;
   for (const auto& [k, n] : r.anomaly_counts) an += k + " " + std::to_string(n) + "  ";
   row("anomalies", an);
@@ -256,8 +281,10 @@ void PrintVerdict(const RunReport& r, std::ostream& out) {
   thr << std::fixed << std::setprecision(0) << r.ops_per_s << " ops/s, p50 " << r.latency_p50_us
       << " us, p99 " << r.latency_p99_us << " us";
   row("throughput", thr.str());
-  for (size_t i = 0; i < r.anomalies.size() && i < 10; ++i) out << "  ! " << r.anomalies[i].detail << "\n";
-  if (r.anomalies.size() > 10) out << "  ! ... (" << r.anomalies.size() - 10 << " more in report.json)\n";
+  for (size_t i = 0; i < r.anomalies.size() && i < 10; ++i)
+    out << "  ! " << r.anomalies[i].detail << "\n";
+  if (r.anomalies.size() > 10)
+    out << "  ! ... (" << r.anomalies.size() - 10 << " more in report.json)\n";
   if (r.verdict != Validity::kValid) out << "  replay: " << r.replay << "\n";
 }
 

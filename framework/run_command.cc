@@ -107,7 +107,9 @@ std::string CommandOutput(const std::vector<std::string>& argv, Millis timeout) 
   if (r.ok()) return r.out;
   const std::string first = r.err.substr(0, r.err.find('\n'));
   if (!r.started) throw std::runtime_error(r.command + ": cannot start: " + first);
-  if (r.timed_out) throw std::runtime_error(r.command + " did not finish within " + std::to_string(timeout.count()) + " ms");
+  if (r.timed_out)
+    throw std::runtime_error(r.command + " did not finish within " +
+                             std::to_string(timeout.count()) + " ms");
   throw std::runtime_error(r.command + " exited with code " + std::to_string(r.exit_code) +
                            (first.empty() ? std::string() : ": " + first));
 }

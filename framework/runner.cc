@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <exception>
 #include <cstdio>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -113,9 +113,12 @@ RunReport CrashCycleRunner::Run() {
     const size_t b = std::min(report.timeline.size() - 1,
                               static_cast<size_t>(e.complete_ns / 1e6 / report.timeline_bucket_ms));
     auto& p = report.timeline[b];
-    if (e.outcome == Outcome::kOk) ++p.ok;
-    else if (e.outcome == Outcome::kFail) ++p.fail;
-    else ++p.unknown;
+    if (e.outcome == Outcome::kOk)
+      ++p.ok;
+    else if (e.outcome == Outcome::kFail)
+      ++p.fail;
+    else
+      ++p.unknown;
   }
   for (const auto& kind : {anomaly::kLost, anomaly::kPhantom, anomaly::kInvariant,
                            anomaly::kIntegrity, anomaly::kUnrecoverable}) {
@@ -207,8 +210,8 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
           }
           cv.wait_for(lock, Millis(rec.trigger.kind == Trigger::Kind::kAfterOps ? 20 : 1));
           if (options_.progress) {
-            std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle, options_.cycles,
-                         static_cast<unsigned long long>(history_.ok()),
+            std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle,
+                         options_.cycles, static_cast<unsigned long long>(history_.ok()),
                          static_cast<unsigned long long>(history_.unknown()));
           }
         }
@@ -241,14 +244,16 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   if (monitor_error) std::rethrow_exception(monitor_error);
   if (interrupted) throw Interrupted();
 
-  rec.demoted = fault_.CutsPower() ? history_.DemoteAfter(instant_ns) : history_.DemoteAfter(INT64_MAX);
+  rec.demoted =
+      fault_.CutsPower() ? history_.DemoteAfter(instant_ns) : history_.DemoteAfter(INT64_MAX);
 
   CheckResult result;
   bool recovered = true;
   if (fault_.NeedsRecovery()) {
     try {
       target_.Recover();
-      rec.recovery_ms = std::chrono::duration<double, std::milli>(Clock::now() - fault_time).count();
+      rec.recovery_ms =
+          std::chrono::duration<double, std::milli>(Clock::now() - fault_time).count();
       rec.ready_ms = history_.Now() / 1e6;
     } catch (const Unrecoverable& e) {
       recovered = false;

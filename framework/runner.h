@@ -20,12 +20,12 @@ namespace crashlab {
 struct RunOptions {
   uint64_t seed = 1;
   uint32_t cycles = 10;
-  double duration_s = 0;           // > 0: start no new cycle after this many seconds
+  double duration_s = 0;  // > 0: start no new cycle after this many seconds
   int workers = 2;
   Schedule schedule = Schedule::RandomOps(20, 200);
-  double cycle_timeout_s = 30;     // fire anyway if the trigger is not reached by then
-  bool stop_on_invalid = true;     // stop at the first invalid cycle (fast detection)
-  bool progress = false;           // live progress line on stderr
+  double cycle_timeout_s = 30;       // fire anyway if the trigger is not reached by then
+  bool stop_on_invalid = true;       // stop at the first invalid cycle (fast detection)
+  bool progress = false;             // live progress line on stderr
   std::filesystem::path report_dir;  // history.jsonl is streamed here (empty: nowhere)
 };
 
@@ -34,10 +34,10 @@ struct CycleRecord {
   uint32_t cycle = 0;
   Trigger trigger;
   bool trigger_timed_out = false;
-  uint64_t acked_at_fault = 0;     // acknowledgements of this cycle seen when it fired
-  double fault_at_ms = 0;          // since the start of the cycle's load
+  uint64_t acked_at_fault = 0;  // acknowledgements of this cycle seen when it fired
+  double fault_at_ms = 0;       // since the start of the cycle's load
   FaultEvent event;
-  double recovery_ms = -1;         // from the fault to ready again (-1: not recovered)
+  double recovery_ms = -1;  // from the fault to ready again (-1: not recovered)
   double cycle_ms = 0;
   // On the history's clock (ms since the run started): load began, the fault's instant,
   // the store ready again (-1 if it never was). For timelines.
@@ -53,7 +53,7 @@ struct RunReport {
   std::string description;
   Validity verdict = Validity::kUnknown;
   uint64_t seed = 0;
-  uint32_t cycles = 0;              // completed cycles
+  uint32_t cycles = 0;  // completed cycles
   uint32_t cycles_requested = 0;
   int workers = 0;
   std::string schedule;
@@ -61,11 +61,11 @@ struct RunReport {
   std::map<std::string, uint64_t> anomaly_counts;  // lost, phantom, invariant, ... (all kinds)
   std::vector<Anomaly> anomalies;                  // details (capped)
   std::vector<CycleRecord> cycle_records;
-  std::map<std::string, std::string> config;       // knobs and target config
+  std::map<std::string, std::string> config;  // knobs and target config
   double wall_s = 0;
   double ops_per_s = 0;
   double recovery_p50_ms = 0, recovery_max_ms = 0;
-  double latency_p50_us = 0, latency_p99_us = 0;   // ok ops
+  double latency_p50_us = 0, latency_p99_us = 0;  // ok ops
   // Completions per time bucket over the whole run (for the HTML report's plot).
   struct TimelinePoint {
     double t_ms = 0;
@@ -73,9 +73,9 @@ struct RunReport {
   };
   std::vector<TimelinePoint> timeline;
   double timeline_bucket_ms = 0;
-  std::string replay;                              // the command that replays this run
-  std::string interrupted;                         // non-empty if the run was interrupted
-  std::string store_log;                           // log excerpt on unrecoverable/invalid
+  std::string replay;       // the command that replays this run
+  std::string interrupted;  // non-empty if the run was interrupted
+  std::string store_log;    // log excerpt on unrecoverable/invalid
 };
 
 // Runs the cycles. Owns nothing; the caller owns target, workload and fault. Throws

@@ -11,7 +11,8 @@ namespace {
 
 Scenario FindScenario(const std::string& name) {
   auto s = Registry::Global().Find(name);
-  if (!s) throw UsageError("unknown scenario '" + name + "' (crashlab list shows them)", "scenario");
+  if (!s)
+    throw UsageError("unknown scenario '" + name + "' (crashlab list shows them)", "scenario");
   return *s;
 }
 
@@ -34,14 +35,16 @@ std::map<std::string, std::string> KnobValues(const ScenarioRequest& req, const 
   for (const auto& k : knobs) values[k.name] = k.default_value;
   const auto not_offered = Registry::Global().NotOffered(s);
   for (const auto& [key, value] : req.set) {
-    auto it = std::find_if(knobs.begin(), knobs.end(), [&](const Knob& k) { return k.name == key; });
+    auto it =
+        std::find_if(knobs.begin(), knobs.end(), [&](const Knob& k) { return k.name == key; });
     if (it == knobs.end()) {
       if (auto why = not_offered.find(key); why != not_offered.end()) {
         throw UsageError(s.name + " does not take " + key + ": " + why->second, key);
       }
       std::vector<std::string> names;
       for (const auto& k : knobs) names.push_back(k.name);
-      throw UsageError("unknown knob '" + key + "' for " + s.name + " (known: " + JoinList(names) + ")", key);
+      throw UsageError(
+          "unknown knob '" + key + "' for " + s.name + " (known: " + JoinList(names) + ")", key);
     }
     if (key == "schedule") ValidateSchedule(value);
     it->Validate(value);
@@ -57,7 +60,8 @@ RunOptions OptionsFor(const ScenarioRequest& req, const Scenario& s, const Knobs
   if (req.workers && (*req.workers < 1 || *req.workers > 256)) {
     throw UsageError("--workers must be in [1, 256]", "workers");
   }
-  if (req.duration_s && *req.duration_s < 0) throw UsageError("--duration must be >= 0", "duration");
+  if (req.duration_s && *req.duration_s < 0)
+    throw UsageError("--duration must be >= 0", "duration");
   RunOptions o;
   o.seed = req.seed.value_or(1);
   o.cycles = req.cycles.value_or(req.duration_s && *req.duration_s > 0 ? 0 : *s.defaults.cycles);
@@ -81,7 +85,8 @@ struct BuiltScenario {
 };
 
 bool UsesStorage(const ResolvedRequest& r) {
-  return r.scenario.host == Host::kLocal && r.scenario.store->capabilities.count(capability::kStorage) &&
+  return r.scenario.host == Host::kLocal &&
+         r.scenario.store->capabilities.count(capability::kStorage) &&
          Registry::Global().storage() != nullptr;
 }
 
@@ -100,7 +105,8 @@ BuiltScenario Build(const ResolvedRequest& r, const std::filesystem::path& work_
   for (const auto* f : r.faults) {
     if (f->prepare_store) f->prepare_store(sctx);
   }
-  StoreParts parts = r.scenario.host == Host::kContainer ? store.build_container(sctx) : store.build(sctx);
+  StoreParts parts =
+      r.scenario.host == Host::kContainer ? store.build_container(sctx) : store.build(sctx);
   b.resources = std::move(parts.resources);
   b.target = std::move(parts.target);
   b.workload = std::move(parts.workload);

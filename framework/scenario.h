@@ -22,13 +22,13 @@ struct ScenarioRequest {
   std::optional<uint64_t> seed;
   std::optional<double> duration_s;
   std::optional<int> workers;
-  std::map<std::string, std::string> set;   // --set KEY=VALUE (fault=kill,pause included)
-  std::filesystem::path report_dir;          // empty: no files written
+  std::map<std::string, std::string> set;  // --set KEY=VALUE (fault=kill,pause included)
+  std::filesystem::path report_dir;        // empty: no files written
   bool progress = false;
-  bool keep_going = false;                   // do not stop at the first invalid cycle
-  bool keep_data = false;                    // keep the work dir (store data, logs)
-  std::filesystem::path work_base;           // where the work dir goes (default $TMPDIR)
-  std::filesystem::path spec_file;           // the spec file it came from, if any
+  bool keep_going = false;          // do not stop at the first invalid cycle
+  bool keep_data = false;           // keep the work dir (store data, logs)
+  std::filesystem::path work_base;  // where the work dir goes (default $TMPDIR)
+  std::filesystem::path spec_file;  // the spec file it came from, if any
 };
 
 // A request checked against the registry.

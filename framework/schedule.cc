@@ -68,8 +68,10 @@ Trigger Schedule::ForCycle(uint64_t seed, uint32_t cycle) const {
   Trigger t;
   t.kind = kind_;
   const int64_t v = rng.Uniform(lo_, hi_);
-  if (kind_ == Trigger::Kind::kAfterOps) t.after_ops = static_cast<uint64_t>(v);
-  else t.after_ms = v;
+  if (kind_ == Trigger::Kind::kAfterOps)
+    t.after_ops = static_cast<uint64_t>(v);
+  else
+    t.after_ms = v;
   return t;
 }
 

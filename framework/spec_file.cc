@@ -2,18 +2,19 @@
 // at the file and line.
 #include "framework/spec_file.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <optional>
-#include <toml++/toml.h>
 
 namespace crashlab {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTopKeys = {"scenario", "store",    "fault",  "workload", "storage",
-                                           "schedule", "cycles",   "workers", "seed",    "duration_s",
-                                           "description", "knobs"};
+const std::vector<std::string> kTopKeys = {"scenario", "store",      "fault",       "workload",
+                                           "storage",  "schedule",   "cycles",      "workers",
+                                           "seed",     "duration_s", "description", "knobs"};
 const std::vector<std::string> kSetKeys = {"fault", "workload", "storage", "schedule"};
 
 std::string Where(const fs::path& file, const toml::node& node) {
@@ -21,7 +22,8 @@ std::string Where(const fs::path& file, const toml::node& node) {
   return file.string() + ":" + std::to_string(src.begin.line);
 }
 
-UsageError At(const fs::path& file, const toml::node& node, const std::string& key, const std::string& msg) {
+UsageError At(const fs::path& file, const toml::node& node, const std::string& key,
+              const std::string& msg) {
   return UsageError(Where(file, node) + ": " + msg, key);
 }
 
@@ -61,27 +63,38 @@ void ReadKnobs(const fs::path& file, const toml::node& node, ScenarioRequest& re
   }
 }
 
-void ReadTopKey(const fs::path& file, const std::string& key, const toml::node& v, ScenarioRequest& req,
-                std::optional<std::string>& store) {
-  if (key == "scenario") req.scenario = Expect<std::string>(file, key, v, "a string");
-  else if (key == "store") store = Expect<std::string>(file, key, v, "a string");
-  else if (key == "cycles") req.cycles = static_cast<uint32_t>(Positive(file, key, v));
-  else if (key == "workers") req.workers = static_cast<int>(Positive(file, key, v));
-  else if (key == "seed") req.seed = Positive(file, key, v);
-  else if (key == "duration_s") req.duration_s = static_cast<double>(Positive(file, key, v));
-  else if (key == "knobs") ReadKnobs(file, v, req);
-  else if (key == "description") (void)Expect<std::string>(file, key, v, "a string");
-  else req.set[key] = AsKnobValue(file, key, v);  // fault, workload, storage, schedule
+void ReadTopKey(const fs::path& file, const std::string& key, const toml::node& v,
+                ScenarioRequest& req, std::optional<std::string>& store) {
+  if (key == "scenario")
+    req.scenario = Expect<std::string>(file, key, v, "a string");
+  else if (key == "store")
+    store = Expect<std::string>(file, key, v, "a string");
+  else if (key == "cycles")
+    req.cycles = static_cast<uint32_t>(Positive(file, key, v));
+  else if (key == "workers")
+    req.workers = static_cast<int>(Positive(file, key, v));
+  else if (key == "seed")
+    req.seed = Positive(file, key, v);
+  else if (key == "duration_s")
+    req.duration_s = static_cast<double>(Positive(file, key, v));
+  else if (key == "knobs")
+    ReadKnobs(file, v, req);
+  else if (key == "description")
+    (void)Expect<std::string>(file, key, v, "a string");
+  else
+    req.set[key] = AsKnobValue(file, key, v);  // fault, workload, storage, schedule
 }
 
 // scenario, or store + fault: "<store>-<first fault>" with the whole list as `fault`.
-void NameScenario(const fs::path& file, const toml::table& t, const std::optional<std::string>& store,
-                  ScenarioRequest& req) {
+void NameScenario(const fs::path& file, const toml::table& t,
+                  const std::optional<std::string>& store, ScenarioRequest& req) {
   if (!req.scenario.empty() && store) {
-    throw At(file, *t.get("store"), "store", "give either scenario or store (with fault), not both");
+    throw At(file, *t.get("store"), "store",
+             "give either scenario or store (with fault), not both");
   }
   if (!store) {
-    if (req.scenario.empty()) throw UsageError(file.string() + ": no scenario (or store and fault) given", "scenario");
+    if (req.scenario.empty())
+      throw UsageError(file.string() + ": no scenario (or store and fault) given", "scenario");
     return;
   }
   auto fault = req.set.find("fault");
@@ -106,14 +119,16 @@ std::string SpecLocation(const fs::path& file, const std::string& key) {
     if (const auto* n = knobs->get(key)) return Where(file, *n);
   }
   if (key == "scenario" || key == "fault") {
-    if (const auto* n = t.get(key == "scenario" && t.get("store") ? "store" : key)) return Where(file, *n);
+    if (const auto* n = t.get(key == "scenario" && t.get("store") ? "store" : key))
+      return Where(file, *n);
   }
   return file.string();
 }
 
 ScenarioRequest LoadSpecFile(const fs::path& file) {
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw UsageError("cannot read spec file " + file.string(), "file");
+  if (!fs::is_regular_file(file, ec))
+    throw UsageError("cannot read spec file " + file.string(), "file");
   toml::table t;
   try {
     t = toml::parse_file(file.string());

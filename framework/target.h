@@ -26,7 +26,7 @@ struct ObservedState {
   std::vector<std::pair<int64_t, int64_t>> accounts;  // transfer: account -> balance
   std::vector<std::pair<int64_t, int64_t>> counters;  // increment: counter -> value
   std::vector<std::pair<int64_t, std::vector<int64_t>>> lists;  // append: list -> elements
-  std::vector<int64_t> markers;                       // marker keys present
+  std::vector<int64_t> markers;                                 // marker keys present
   // Aggregates the store computed itself (SELECT count(*), sum(amount)); checked against
   // the history's bounds and against `rows`, so an index/heap disagreement shows.
   std::optional<int64_t> row_count;
@@ -38,9 +38,9 @@ struct ObservedState {
 
 // What a workload needs to exist before its first op (schema, initial balances).
 struct DataModel {
-  int32_t accounts = 0;          // transfer workloads: accounts 0..accounts-1
-  int64_t initial_balance = 0;   // each account's opening balance
-  int32_t counters = 0;          // increment workloads
+  int32_t accounts = 0;         // transfer workloads: accounts 0..accounts-1
+  int64_t initial_balance = 0;  // each account's opening balance
+  int32_t counters = 0;         // increment workloads
 };
 
 // How ops reach the store. One Client per worker thread; a Client is used by one
@@ -61,7 +61,8 @@ class Client {
 // Thrown by Target::Recover when the store does not come back after a fault (refuses
 // to start, corrupt files): a finding ("unrecoverable" anomaly), not a setup error.
 struct Unrecoverable : std::runtime_error {
-  Unrecoverable(const std::string& what, std::string log) : std::runtime_error(what), log(std::move(log)) {}
+  Unrecoverable(const std::string& what, std::string log)
+      : std::runtime_error(what), log(std::move(log)) {}
   std::string log;  // an excerpt of the store's log
 };
 

@@ -42,8 +42,10 @@ INSTANTIATE_TEST_SUITE_P(
              {{"action", "kill"}, {"workload", "kv"}, {"synchronous", "normal"}},
              10,
              2},
-        Case{
-            "DeleteJournalKillBind", "podman", {{"action", "kill"}, {"journal_mode", "delete"}}, 10},
+        Case{"DeleteJournalKillBind",
+             "podman",
+             {{"action", "kill"}, {"journal_mode", "delete"}},
+             10},
         Case{"LongPauseBind",
              "podman",
              {{"action", "pause"}, {"hold_ms", "3000"}, {"op_timeout_ms", "500"}},
@@ -55,7 +57,8 @@ INSTANTIATE_TEST_SUITE_P(
              "docker",
              {{"action", "pause"}, {"hold_ms", "800"}, {"op_timeout_ms", "300"}},
              5},
-        Case{"DockerRestartPolicyAlways", "docker", {{"action", "policy"}, {"policy", "always"}}, 6},
+        Case{
+            "DockerRestartPolicyAlways", "docker", {{"action", "policy"}, {"policy", "always"}}, 6},
         // Ten quick crashes in a row: docker's restart backoff reaches 51 s by the last one;
         // the container must still come back by itself (stop_to_ready_ms shows the delays).
         Case{"DockerRestartPolicyOnFailure",

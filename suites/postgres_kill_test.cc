@@ -33,19 +33,21 @@ TEST_P(PostgresKill, AckedTransactionsSurvive) {
 // About 80 s in all on two cores (initdb ~1 s, recovery ~0.5 s per cycle).
 INSTANTIATE_TEST_SUITE_P(
     Fast, PostgresKill,
-    ::testing::Values(
-        ScenarioCase{"LedgerDefaults", {}, 4, 5},
-        // Seed 004: "force checkpoint", then SIGKILL.
-        ScenarioCase{"LedgerCheckpointBeforeKill", {{"checkpoint_before_kill", "true"}}, 4, 4},
-        ScenarioCase{"BankTransfers", {{"workload", "bank"}}, 4, 5},
-        // Seed 002: create/update/read/delete over related tables, 10 connections.
-        ScenarioCase{"CriticalOps10Connections",
-                         {{"workload", "critical"}, {"schedule", "ops:100-400"}}, 10, 4},
-        // Every process of the cluster killed at once: backends die mid-commit.
-        ScenarioCase{"LedgerKillWholeCluster", {{"kill_scope", "cluster"}}, 4, 4},
-        // fsync=off survives a process kill (the kernel keeps the page cache; a power cut
-        // is what loses it).
-        ScenarioCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
+    ::testing::Values(ScenarioCase{"LedgerDefaults", {}, 4, 5},
+                      // Seed 004: "force checkpoint", then SIGKILL.
+                      ScenarioCase{
+                          "LedgerCheckpointBeforeKill", {{"checkpoint_before_kill", "true"}}, 4, 4},
+                      ScenarioCase{"BankTransfers", {{"workload", "bank"}}, 4, 5},
+                      // Seed 002: create/update/read/delete over related tables, 10 connections.
+                      ScenarioCase{"CriticalOps10Connections",
+                                   {{"workload", "critical"}, {"schedule", "ops:100-400"}},
+                                   10,
+                                   4},
+                      // Every process of the cluster killed at once: backends die mid-commit.
+                      ScenarioCase{"LedgerKillWholeCluster", {{"kill_scope", "cluster"}}, 4, 4},
+                      // fsync=off survives a process kill (the kernel keeps the page cache; a power
+                      // cut is what loses it).
+                      ScenarioCase{"LedgerFsyncOff", {{"fsync", "false"}}, 4, 4}),
     testing::CaseName);
 
 class PostgresKillFindsLoss : public testing::CrashTest {};

@@ -23,9 +23,10 @@ class PowerCut : public testing::CrashTest {
     req.set = std::move(set);
     RunReport r = RunScenario(req);
     for (const auto& c : r.cycle_records) {
-      std::string line = "cycle " + std::to_string(c.cycle) + ": " + std::string(ToString(c.validity)) +
-                         ", ok " + std::to_string(c.ok) + ", unknown " + std::to_string(c.unknown) +
-                         ", demoted " + std::to_string(c.demoted) + ", " + c.event.detail;
+      std::string line = "cycle " + std::to_string(c.cycle) + ": " +
+                         std::string(ToString(c.validity)) + ", ok " + std::to_string(c.ok) +
+                         ", unknown " + std::to_string(c.unknown) + ", demoted " +
+                         std::to_string(c.demoted) + ", " + c.event.detail;
       for (const auto& [k, n] : c.anomalies) line += ", " + k + " " + std::to_string(n);
       std::printf("  %s\n", line.c_str());
     }
@@ -65,14 +66,16 @@ TEST_F(PowerCut, SqliteDeleteFullRollsBackLastAckedCommit) {
   EXPECT_EQ(Count(r, "integrity"), 0u) << "the database itself must stay consistent";
   ASSERT_FALSE(r.cycle_records.empty());
   const auto& c = r.cycle_records.back();
-  EXPECT_EQ(c.anomalies.count("lost") ? c.anomalies.at("lost") : 0, 1u) << "exactly the last acked commit";
+  EXPECT_EQ(c.anomalies.count("lost") ? c.anomalies.at("lost") : 0, 1u)
+      << "exactly the last acked commit";
   EXPECT_NE(c.event.extra.at("sequence").find("unlink crashlab.db-journal"), std::string::npos)
       << c.event.extra.at("sequence");
 }
 
 TEST_F(PowerCut, SqliteDeleteExtraKeepsEverything) {
   CRASHLAB_SKIP_IF_MISSING("sqlite-powercut");
-  const RunReport r = Run("sqlite-powercut", {{"journal_mode", "delete"}, {"synchronous", "extra"}}, 1, 5);
+  const RunReport r =
+      Run("sqlite-powercut", {{"journal_mode", "delete"}, {"synchronous", "extra"}}, 1, 5);
   ExpectValid(r);
   EXPECT_EQ(Count(r, "lost"), 0u);
 }
@@ -95,7 +98,8 @@ TEST_F(PowerCut, RedisAlwaysLosesUnsyncedAofDirectory) {
   ASSERT_FALSE(r.cycle_records.empty());
   const std::string& ns = r.cycle_records.front().event.extra.at("namespace_ops");
   EXPECT_NE(ns.find("mkdir appendonlydir"), std::string::npos) << ns;
-  EXPECT_EQ(ns.find("fsyncdir \n"), std::string::npos) << "Redis synced the data dir after all:\n" << ns;
+  EXPECT_EQ(ns.find("fsyncdir \n"), std::string::npos) << "Redis synced the data dir after all:\n"
+                                                       << ns;
 }
 
 TEST_F(PowerCut, RedisAlwaysProvisionedAofDirLosesRenamedBaseFile) {
@@ -112,7 +116,8 @@ TEST_F(PowerCut, RedisAlwaysProvisionedAofDirLosesRenamedBaseFile) {
 // every loss beyond its 1500 ms bound.
 TEST_F(PowerCut, RedisEverysecLosesUnsyncedAofDirectory) {
   CRASHLAB_SKIP_IF_MISSING("redis-powercut");
-  const RunReport r = Run("redis-powercut", {{"appendfsync", "everysec"}, {"schedule", "time:1500-3000"}}, 4, 3);
+  const RunReport r =
+      Run("redis-powercut", {{"appendfsync", "everysec"}, {"schedule", "time:1500-3000"}}, 4, 3);
   ExpectInvalid(r, "lost");
 }
 
@@ -135,7 +140,9 @@ TEST_F(PowerCut, PostgresFsyncOffLosesOrCorrupts) {
   CRASHLAB_SKIP_IF_MISSING("postgres-powercut");
   const RunReport r = Run("postgres-powercut", {{"fsync", "false"}}, 4, 3);
   EXPECT_EQ(r.verdict, Validity::kInvalid);
-  EXPECT_GT(Count(r, "lost") + Count(r, "integrity") + Count(r, "unrecoverable") + Count(r, "invariant"), 0u)
+  EXPECT_GT(
+      Count(r, "lost") + Count(r, "integrity") + Count(r, "unrecoverable") + Count(r, "invariant"),
+      0u)
       << "fsync=off under a power cut must lose or corrupt something";
 }
 

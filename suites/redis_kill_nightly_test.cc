@@ -33,12 +33,14 @@ INSTANTIATE_TEST_SUITE_P(
         ScenarioCase{"AlwaysLedger", {{"workload", "ledger"}}, 4, 100},
         ScenarioCase{"AlwaysBank", {{"workload", "bank"}}, 8, 100},
         // AOF plus RDB snapshots: the server loads the AOF, snapshots must not interfere.
-        ScenarioCase{"AlwaysWithSnapshots", {{"save", "1 1"}, {"schedule", "time:500-2500"}}, 4, 30},
+        ScenarioCase{
+            "AlwaysWithSnapshots", {{"save", "1 1"}, {"schedule", "time:500-2500"}}, 4, 30},
         // everysec under SIGKILL is NOT strict: while a background fsync is still running
         // Redis postpones the AOF write() (up to 2 s) yet keeps replying, so a kill loses
         // the writes acknowledged in those last milliseconds (seen here: 2-18 ms windows,
         // up to 2550 ops, in 5 of 60 cycles on a busy disk). The window checker judges it.
-        ScenarioCase{"EverysecWindow", {{"appendfsync", "everysec"}, {"schedule", "time:500-2000"}}, 2, 10},
+        ScenarioCase{
+            "EverysecWindow", {{"appendfsync", "everysec"}, {"schedule", "time:500-2000"}}, 2, 10},
         ScenarioCase{"EverysecManyCycles", {{"appendfsync", "everysec"}}, 4, 200},
         // appendfsync no never postpones the write(): the kernel has every acknowledged
         // write, so under SIGKILL (not a power cut) nothing may be lost.

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "faults/process/process_fault.h"
-
 #include "framework/report.h"
 #include "framework/testing/crash_test.h"
 #include "workloads/redis/loss_window.h"
@@ -168,7 +167,9 @@ class WindowKv : public Workload {
       : bound_ms_(bound_ms), clock_(std::move(clock)) {}
   std::string Name() const override { return "kv"; }
   DataModel Model() const override { return kv_->Model(); }
-  std::unique_ptr<OpGenerator> Generator(int w, uint64_t seed) override { return kv_->Generator(w, seed); }
+  std::unique_ptr<OpGenerator> Generator(int w, uint64_t seed) override {
+    return kv_->Generator(w, seed);
+  }
   std::unique_ptr<Checker> MakeChecker() const override {
     return redis::MakeLossWindowChecker(kv_->MakeChecker(), bound_ms_, redis::InstantOf(clock_));
   }
@@ -226,7 +227,8 @@ TEST_F(RedisTornTail, LossBeyondTheWindowIsLost) {
   const RunReport r = Run(Millis(2500), "time:3200", 1);
   ExpectInvalid(r, "lost");
   ASSERT_EQ(r.cycle_records.size(), 1u);
-  RecordProperty("loss_window_ms", std::to_string(r.cycle_records[0].stats.at(redis::loss_window::kWindowMs)));
+  RecordProperty("loss_window_ms",
+                 std::to_string(r.cycle_records[0].stats.at(redis::loss_window::kWindowMs)));
   RecordProperty("lost_beyond_window",
                  std::to_string(r.cycle_records[0].stats.at(redis::loss_window::kLostBeyond)));
   EXPECT_GE(r.cycle_records[0].stats.at(redis::loss_window::kWindowMs), 2400);
@@ -278,7 +280,7 @@ TEST_F(RedisTargetTest, PasswordStaysOutOfArgvLogsAndConfig) {
   }
   std::string cmdline = Slurp("/proc/" + std::to_string(t.pid()) + "/cmdline");
   EXPECT_EQ(cmdline.find(pw), std::string::npos);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(t.ConfigPath().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   for (const auto& [k, v] : t.Config()) EXPECT_EQ(v.find(pw), std::string::npos) << k;

@@ -9,7 +9,8 @@ namespace crashlab {
 namespace {
 
 class SqliteKillNightly : public testing::CrashTest,
-                          public ::testing::WithParamInterface<std::map<std::string, std::string>> {};
+                          public ::testing::WithParamInterface<std::map<std::string, std::string>> {
+};
 
 TEST_P(SqliteKillNightly, AckedWritesSurviveLongRuns) {
   CRASHLAB_SKIP_IF_MISSING("sqlite-kill");
@@ -24,13 +25,14 @@ TEST_P(SqliteKillNightly, AckedWritesSurviveLongRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, SqliteKillNightly,
-                         ::testing::Values(std::map<std::string, std::string>{},
-                                           std::map<std::string, std::string>{{"kill_scope", "one"}},
-                                           std::map<std::string, std::string>{{"workload", "bank"}},
-                                           std::map<std::string, std::string>{{"journal_mode", "delete"}},
-                                           std::map<std::string, std::string>{{"workload", "kv"},
-                                                                              {"synchronous", "normal"}}));
+INSTANTIATE_TEST_SUITE_P(
+    Configs, SqliteKillNightly,
+    ::testing::Values(std::map<std::string, std::string>{},
+                      std::map<std::string, std::string>{{"kill_scope", "one"}},
+                      std::map<std::string, std::string>{{"workload", "bank"}},
+                      std::map<std::string, std::string>{{"journal_mode", "delete"}},
+                      std::map<std::string, std::string>{{"workload", "kv"},
+                                                         {"synchronous", "normal"}}));
 
 }  // namespace
 }  // namespace crashlab

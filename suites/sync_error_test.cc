@@ -10,8 +10,8 @@ namespace {
 
 class SyncError : public testing::CrashTest {
  protected:
-  RunReport Run(const std::string& scenario, std::map<std::string, std::string> set, uint32_t cycles,
-                bool keep_going = false) {
+  RunReport Run(const std::string& scenario, std::map<std::string, std::string> set,
+                uint32_t cycles, bool keep_going = false) {
     ScenarioRequest req;
     req.scenario = scenario;
     req.seed = Seed(11);
@@ -20,7 +20,8 @@ class SyncError : public testing::CrashTest {
     req.keep_going = keep_going;
     RunReport r = RunScenario(req);
     for (const auto& c : r.cycle_records) {
-      std::printf("  cycle %u: %s, %s\n", c.cycle, std::string(ToString(c.validity)).c_str(), c.event.detail.c_str());
+      std::printf("  cycle %u: %s, %s\n", c.cycle, std::string(ToString(c.validity)).c_str(),
+                  c.event.detail.c_str());
     }
     return r;
   }
@@ -88,7 +89,8 @@ TEST_F(SyncError, SqliteCrashPointsExtraAllValid) {
   const RunReport r = Run("sqlite-crashpoints", {}, 18, true);
   ExpectValid(r);
   ASSERT_EQ(r.cycle_records.size(), 18u);
-  for (const auto& c : r.cycle_records) EXPECT_EQ(c.event.extra.at("reached"), "yes") << c.event.detail;
+  for (const auto& c : r.cycle_records)
+    EXPECT_EQ(c.event.extra.at("reached"), "yes") << c.event.detail;
 }
 
 // With synchronous=FULL the journal unlink is not made durable: from some crash point

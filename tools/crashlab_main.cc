@@ -41,8 +41,8 @@ void PrintKnob(const crashlab::Knob& k) {
   std::string choices;
   for (const auto& c : k.choices) choices += (choices.empty() ? "" : "|") + c;
   std::cout << "  " << std::left << std::setw(26) << k.name << k.help << " (default "
-            << (k.default_value.empty() ? "\"\"" : k.default_value) << (choices.empty() ? "" : "; " + choices)
-            << ")\n";
+            << (k.default_value.empty() ? "\"\"" : k.default_value)
+            << (choices.empty() ? "" : "; " + choices) << ")\n";
 }
 
 int Describe(const std::string& name) {
@@ -56,7 +56,8 @@ int Describe(const std::string& name) {
   std::cout << s->name << ": " << s->description << "\n"
             << "store " << s->store->name << " (" << crashlab::ToString(s->host) << " host), fault "
             << crashlab::JoinList(s->faults, ",") << "\n"
-            << "defaults: --cycles " << *s->defaults.cycles << " --workers " << *s->defaults.workers << "\n"
+            << "defaults: --cycles " << *s->defaults.cycles << " --workers " << *s->defaults.workers
+            << "\n"
             << "knobs (--set KEY=VALUE):\n";
   for (const auto& k : reg.KnobsFor(*s, faults)) PrintKnob(k);
   std::vector<std::string> others;
@@ -64,10 +65,11 @@ int Describe(const std::string& name) {
     if (std::find(faults.begin(), faults.end(), f) == faults.end()) others.push_back(f->name);
   }
   if (!others.empty()) {
-    std::cout << "other faults for --set fault=... (their knobs then apply too): " << crashlab::JoinList(others)
-              << "\n";
+    std::cout << "other faults for --set fault=... (their knobs then apply too): "
+              << crashlab::JoinList(others) << "\n";
   }
-  for (const auto& [knob, why] : reg.NotOffered(*s)) std::cout << "not offered: " << knob << ": " << why << "\n";
+  for (const auto& [knob, why] : reg.NotOffered(*s))
+    std::cout << "not offered: " << knob << ": " << why << "\n";
   if (const std::string why = crashlab::MissingPrerequisite(name); !why.empty()) {
     std::cout << "cannot run here: " << why << "\n";
   }
@@ -77,11 +79,13 @@ int Describe(const std::string& name) {
 // --dry-run: what a run would do.
 int PrintResolved(const crashlab::ResolvedRequest& r) {
   std::cout << "scenario  " << r.scenario.name << "\n"
-            << "store     " << r.scenario.store->name << " (" << crashlab::ToString(r.scenario.host) << " host)\n"
+            << "store     " << r.scenario.store->name << " (" << crashlab::ToString(r.scenario.host)
+            << " host)\n"
             << "seed      " << r.options.seed << "\n"
             << "cycles    " << r.options.cycles << "\n"
             << "workers   " << r.options.workers << "\n";
-  for (const auto& [k, v] : r.knobs.All()) std::cout << "  " << std::left << std::setw(26) << k << v << "\n";
+  for (const auto& [k, v] : r.knobs.All())
+    std::cout << "  " << std::left << std::setw(26) << k << v << "\n";
   const std::string why = crashlab::MissingPrerequisite(r);
   std::cout << (why.empty() ? "can run here\n" : "cannot run here: " + why + "\n");
   return kExitValid;
@@ -90,8 +94,9 @@ int PrintResolved(const crashlab::ResolvedRequest& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"crashlab: crash-injection and fault-simulation testing of data stores.\n"
-               "Exit codes: 0 valid, 1 invalid (data lost or corrupt), 2 usage or setup error."};
+  CLI::App app{
+      "crashlab: crash-injection and fault-simulation testing of data stores.\n"
+      "Exit codes: 0 valid, 1 invalid (data lost or corrupt), 2 usage or setup error."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
   app.set_version_flag("--version", std::string("crashlab ") + crashlab::kVersion);
@@ -101,7 +106,8 @@ int main(int argc, char** argv) {
   auto* describe = app.add_subcommand("describe", "show a scenario's knobs and defaults");
   describe->add_option("scenario", describe_name, "scenario name")->required();
 
-  auto* run = app.add_subcommand("run", "run a scenario's crash cycles and check every acknowledged write");
+  auto* run =
+      app.add_subcommand("run", "run a scenario's crash cycles and check every acknowledged write");
   crashlab::ScenarioRequest req;
   uint32_t cycles = 0;
   uint64_t seed = 0;
@@ -112,27 +118,34 @@ int main(int argc, char** argv) {
   bool quiet = false;
   std::string spec_file;
   run->add_option("scenario", req.scenario, "scenario name (crashlab list); optional with -f");
-  run->add_option("-f,--file", spec_file, "a spec file (TOML: scenario or store + fault, knobs, cycles, seed ...); "
+  run->add_option("-f,--file", spec_file,
+                  "a spec file (TOML: scenario or store + fault, knobs, cycles, seed ...); "
                   "command-line options override it");
-  auto* o_cycles = run->add_option("--cycles", cycles, "number of crash cycles (default: the scenario's)");
+  auto* o_cycles =
+      run->add_option("--cycles", cycles, "number of crash cycles (default: the scenario's)");
   auto* o_seed = run->add_option("--seed", seed, "seed of every random choice (default 1)");
   auto* o_duration = run->add_option("--duration", duration, "stop starting cycles after SECONDS");
-  auto* o_workers = run->add_option("--workers", workers, "concurrent workers (default: the scenario's)");
-  run->add_option("--set", sets, "KEY=VALUE knob (crashlab describe SCENARIO lists them); repeatable")
+  auto* o_workers =
+      run->add_option("--workers", workers, "concurrent workers (default: the scenario's)");
+  run->add_option("--set", sets,
+                  "KEY=VALUE knob (crashlab describe SCENARIO lists them); repeatable")
       ->allow_extra_args(false);
   run->add_option("--report", report_dir, "report directory (default reports/SCENARIO-SEED-TIME)");
   run->add_flag("--keep-going", req.keep_going, "do not stop at the first invalid cycle");
   run->add_flag("--keep-data", req.keep_data, "keep the store's data dir and logs after the run");
   run->add_flag("-q,--quiet", quiet, "no progress line");
   bool dry_run = false;
-  run->add_flag("--dry-run", dry_run, "validate and print the effective scenario, faults and knobs; run nothing");
+  run->add_flag("--dry-run", dry_run,
+                "validate and print the effective scenario, faults and knobs; run nothing");
 
-  auto* doctor = app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
+  auto* doctor =
+      app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor") {
-      std::cerr << "crashlab: unknown command '" << cmd << "' (expected list, describe, run or doctor)\n";
+      std::cerr << "crashlab: unknown command '" << cmd
+                << "' (expected list, describe, run or doctor)\n";
       return kExitUsage;
     }
   }
@@ -164,7 +177,8 @@ int main(int argc, char** argv) {
     }
     if (!name.empty()) req.scenario = name;
   } else if (req.scenario.empty()) {
-    std::cerr << "crashlab: run needs a scenario name or -f SPEC.toml (crashlab list shows the scenarios)\n";
+    std::cerr << "crashlab: run needs a scenario name or -f SPEC.toml (crashlab list shows the "
+                 "scenarios)\n";
     return kExitUsage;
   }
   if (*o_cycles) req.cycles = cycles;
@@ -187,15 +201,16 @@ int main(int argc, char** argv) {
     std::cerr << "crashlab: " << e.what() << "\n";
     return kExitUsage;
   }
-  req.report_dir = report_dir.empty()
-                       ? std::filesystem::path("reports") /
-                             (req.scenario + "-" + std::to_string(req.seed.value_or(1)) + "-" + Timestamp())
-                       : std::filesystem::path(report_dir);
+  req.report_dir =
+      report_dir.empty()
+          ? std::filesystem::path("reports") /
+                (req.scenario + "-" + std::to_string(req.seed.value_or(1)) + "-" + Timestamp())
+          : std::filesystem::path(report_dir);
   try {
     crashlab::RunReport r = crashlab::RunScenario(req);
     crashlab::PrintVerdict(r, std::cout);
-    std::cout << "  report            " << std::filesystem::absolute(req.report_dir / "report.json").string()
-              << "\n";
+    std::cout << "  report            "
+              << std::filesystem::absolute(req.report_dir / "report.json").string() << "\n";
     return r.verdict == crashlab::Validity::kValid ? kExitValid : kExitInvalid;
   } catch (const crashlab::UsageError& e) {
     std::cerr << "crashlab: " << e.what() << "\n";

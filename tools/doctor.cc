@@ -50,19 +50,21 @@ int Doctor(std::ostream& out) {
   for (const auto& c : CollectChecks()) {
     const std::string why = c.prerequisite.missing();
     if (!why.empty()) ++missing;
-    out << (why.empty() ? "  ok       " : "  MISSING  ") << std::left << std::setw(52) << c.prerequisite.name
-        << (why.empty() ? "" : why + "; blocks " + Summary(c.needed_by)) << "\n";
+    out << (why.empty() ? "  ok       " : "  MISSING  ") << std::left << std::setw(52)
+        << c.prerequisite.name << (why.empty() ? "" : why + "; blocks " + Summary(c.needed_by))
+        << "\n";
   }
   out << "\nscenarios:\n";
   size_t blocked = 0;
   for (const auto& s : Registry::Global().All()) {
     const std::string why = MissingPrerequisite(s.name);
     if (!why.empty()) ++blocked;
-    out << (why.empty() ? "  ready    " : "  blocked  ") << std::left << std::setw(28) << s.name << why << "\n";
+    out << (why.empty() ? "  ready    " : "  blocked  ") << std::left << std::setw(28) << s.name
+        << why << "\n";
   }
   out << "\n"
-      << (missing ? std::to_string(missing) + " prerequisite(s) missing, " + std::to_string(blocked) +
-                        " scenario(s) blocked; ci/setup.sh installs them"
+      << (missing ? std::to_string(missing) + " prerequisite(s) missing, " +
+                        std::to_string(blocked) + " scenario(s) blocked; ci/setup.sh installs them"
                   : "everything the registered scenarios need is present")
       << "\n";
   return blocked ? 1 : 0;

@@ -22,7 +22,8 @@ class ToyClient : public Client {
  public:
   ToyClient(int to, int from, std::filesystem::path log) : to_(to), from_(from), log_(log) {}
   Outcome Apply(const Op& op) override {
-    const int64_t key = op.kind == OpKind::kMarker ? -op.key - 1 : op.key;  // markers: negative keys
+    const int64_t key =
+        op.kind == OpKind::kMarker ? -op.key - 1 : op.key;  // markers: negative keys
     const std::string line = "PUT " + std::to_string(key) + " " + std::to_string(op.value) + "\n";
     if (::write(to_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
       return Outcome::kUnknown;  // the program died: the put may or may not be in the log
@@ -39,8 +40,10 @@ class ToyClient : public Client {
     while (std::getline(in, line) && !in.eof()) {
       int64_t key, value;
       if (!(std::istringstream(line) >> key >> value)) continue;
-      if (key < 0) s.markers.push_back(-key - 1);
-      else s.rows.emplace_back(key, value);
+      if (key < 0)
+        s.markers.push_back(-key - 1);
+      else
+        s.rows.emplace_back(key, value);
     }
     return s;
   }

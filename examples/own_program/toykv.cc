@@ -15,8 +15,10 @@ int main(int argc, char** argv) {
   bool buffered = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--buffered") buffered = true;
-    else path = a;
+    if (a == "--buffered")
+      buffered = true;
+    else
+      path = a;
   }
   if (path.empty()) {
     std::cerr << "usage: toykv [--buffered] LOGFILE\n";
@@ -28,7 +30,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   // A new file is durable only once its directory entry is: sync the directory too.
-  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  const std::string dir =
+      path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || ::fsync(dfd) != 0) {
     std::perror("fsync directory");

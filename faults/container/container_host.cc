@@ -12,7 +12,8 @@ ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name
   const Knobs& k = ctx.knobs;
   const std::string& mount = k.Get("mount");
   if (std::find(mounts.begin(), mounts.end(), mount) == mounts.end()) {
-    throw UsageError("mount=" + mount + " is not offered for " + name + " (" + JoinList(mounts) + ")", "mount");
+    throw UsageError(
+        "mount=" + mount + " is not offered for " + name + " (" + JoinList(mounts) + ")", "mount");
   }
   ContainerHost h;
   h.options.dir = ctx.work_dir / "store";
@@ -20,7 +21,8 @@ ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name
   h.options.mount = ParseMount(mount);
   h.options.containers = per_worker ? ctx.options.workers : 1;
   if (h.options.mount == Mount::kNone && h.options.containers > 1) {
-    throw UsageError("mount=none keeps the data in one container's layer: use --workers 1", "mount");
+    throw UsageError("mount=none keeps the data in one container's layer: use --workers 1",
+                     "mount");
   }
   const auto actions = k.GetList("action");
   if (std::find(actions.begin(), actions.end(), "policy") != actions.end()) {

@@ -19,8 +19,9 @@ std::unique_ptr<Fault> BuildContainerFault(FaultContext& ctx) {
   };
   if (actions.size() == 1) return one(actions.front());
   if (std::find(actions.begin(), actions.end(), "policy") != actions.end()) {
-    throw UsageError("action=policy gives the containers a restart policy: it cannot mix with other actions",
-                     "action");
+    throw UsageError(
+        "action=policy gives the containers a restart policy: it cannot mix with other actions",
+        "action");
   }
   std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults;
   for (const auto& a : actions) faults.emplace_back("container-" + a, one(a));
@@ -32,8 +33,9 @@ std::unique_ptr<Fault> BuildContainerFault(FaultContext& ctx) {
 CRASHLAB_FAULT(container) {
   FaultSpec f;
   f.name = "container";
-  f.description = "the store in containers of a private podman/docker engine under kill, stop, "
-                  "graceful restart, pause, restart-policy or recreate cycles";
+  f.description =
+      "the store in containers of a private podman/docker engine under kill, stop, "
+      "graceful restart, pause, restart-policy or recreate cycles";
   f.needs = {capability::kContainer};
   f.knobs = {
       Knob::Choice("engine", "auto", {"auto", "podman", "docker"},
@@ -41,14 +43,17 @@ CRASHLAB_FAULT(container) {
       Knob::Choice("mount", "bind", {"bind", "volume", "none"},
                    "data on a bind-mounted host dir, a named volume, or (none) only in the "
                    "container's layer"),
-      Knob::ChoiceList("action", "kill", {"kill", "stop", "restart", "pause", "policy", "recreate"},
-                       "kill: engine kill + start; stop: stop -t 0 + start; restart: graceful restart; "
-                       "pause: freeze then unpause; policy: crash the main process, --restart brings "
-                       "it back; recreate: rm + run (only mounted data survives); several: one per "
-                       "cycle, seeded"),
-      Knob::Choice("policy", "on-failure", {"on-failure", "always"}, "restart policy for action=policy"),
+      Knob::ChoiceList(
+          "action", "kill", {"kill", "stop", "restart", "pause", "policy", "recreate"},
+          "kill: engine kill + start; stop: stop -t 0 + start; restart: graceful restart; "
+          "pause: freeze then unpause; policy: crash the main process, --restart brings "
+          "it back; recreate: rm + run (only mounted data survives); several: one per "
+          "cycle, seeded"),
+      Knob::Choice("policy", "on-failure", {"on-failure", "always"},
+                   "restart policy for action=policy"),
       Knob::Int("hold_ms", 1500, "action=pause: how long the containers stay frozen", 0, 600000),
-      Knob::Choice("scope", "all", {"all", "one", "some"}, "which containers a cycle hits (seeded)"),
+      Knob::Choice("scope", "all", {"all", "one", "some"},
+                   "which containers a cycle hits (seeded)"),
   };
   f.prerequisites = {{"a container engine (podman or docker)", MissingContainerEngine}};
   f.defaults.cycles = 5;

@@ -107,7 +107,7 @@ void ContainerTarget::Start() {
   }
   const std::string image = options_.engine->BaseImage();
   store_->Setup(options_.mount == Mount::kNone ? ContainerPaths{{}, options_.dir / "run"}
-                                                   : Paths(0));
+                                               : Paths(0));
   for (const auto& cmd : store_->InitCommands()) {
     if (options_.mount == Mount::kNone) {
       throw std::invalid_argument(store_->Name() +

@@ -45,7 +45,8 @@ std::string Fmt(double v) {
 UniqueFd Listen(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) throw std::runtime_error("control socket path too long");
+  if (path.size() >= sizeof(addr.sun_path))
+    throw std::runtime_error("control socket path too long");
   strcpy(addr.sun_path, path.c_str());
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw std::runtime_error(std::string("socket: ") + strerror(errno));
@@ -220,7 +221,8 @@ void ServeControlSocket(CrashFs& fs, const std::string& path, std::atomic<bool>&
 std::string SendCommand(const std::string& path, const std::string& command) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) throw std::runtime_error("control socket path too long");
+  if (path.size() >= sizeof(addr.sun_path))
+    throw std::runtime_error("control socket path too long");
   strcpy(addr.sun_path, path.c_str());
   const UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw std::runtime_error(std::string("socket: ") + strerror(errno));

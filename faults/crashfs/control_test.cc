@@ -1,4 +1,6 @@
 // The control protocol drives a mounted crashfs and reports errors on bad input.
+#include "faults/crashfs/control.h"
+
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -7,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "faults/crashfs/control.h"
 #include "faults/crashfs/test_util.h"
 #include "framework/helpers.h"
 
@@ -93,8 +94,12 @@ TEST(CrashFsCliTest, MountPowerCutQuit) {
   std::filesystem::create_directories(base + "/b");
   std::filesystem::create_directories(base + "/m");
   std::string sock = base + "/ctl.sock";
-  std::vector<std::string> args = {crashlab::HelperProgram("crashfs").string(), "mount", "--control",
-                                   sock, base + "/b", base + "/m"};
+  std::vector<std::string> args = {crashlab::HelperProgram("crashfs").string(),
+                                   "mount",
+                                   "--control",
+                                   sock,
+                                   base + "/b",
+                                   base + "/m"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

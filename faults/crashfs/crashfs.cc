@@ -30,37 +30,49 @@ const Options& CrashFs::options() const { return fs_->options(); }
 
 const char* ToString(FsOp op) {
   switch (op) {
-    case FsOp::kWrite: return "write";
-    case FsOp::kFsync: return "fsync";
-    case FsOp::kFsyncDir: return "fsyncdir";
-    case FsOp::kRename: return "rename";
-    case FsOp::kUnlink: return "unlink";
-    case FsOp::kCreate: return "create";
+    case FsOp::kWrite:
+      return "write";
+    case FsOp::kFsync:
+      return "fsync";
+    case FsOp::kFsyncDir:
+      return "fsyncdir";
+    case FsOp::kRename:
+      return "rename";
+    case FsOp::kUnlink:
+      return "unlink";
+    case FsOp::kCreate:
+      return "create";
   }
   return "?";
 }
 
 const char* ToString(SyncMode mode) {
   switch (mode) {
-    case SyncMode::kPass: return "pass";
-    case SyncMode::kFail: return "fail";
-    case SyncMode::kLie: return "lie";
+    case SyncMode::kPass:
+      return "pass";
+    case SyncMode::kFail:
+      return "fail";
+    case SyncMode::kLie:
+      return "lie";
   }
   return "?";
 }
 
 const char* ToString(CutOptions::Torn torn) {
   switch (torn) {
-    case CutOptions::Torn::kNone: return "none";
-    case CutOptions::Torn::kRandomPages: return "pages";
-    case CutOptions::Torn::kPrefix: return "prefix";
+    case CutOptions::Torn::kNone:
+      return "none";
+    case CutOptions::Torn::kRandomPages:
+      return "pages";
+    case CutOptions::Torn::kPrefix:
+      return "prefix";
   }
   return "?";
 }
 
 std::optional<FsOp> ParseFsOp(const std::string& s) {
-  for (FsOp k : {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename,
-                   FsOp::kUnlink, FsOp::kCreate}) {
+  for (FsOp k :
+       {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink, FsOp::kCreate}) {
     if (s == ToString(k)) return k;
   }
   return std::nullopt;
@@ -74,8 +86,8 @@ std::optional<SyncMode> ParseSyncMode(const std::string& s) {
 }
 
 std::optional<CutOptions::Torn> ParseTorn(const std::string& s) {
-  for (auto t : {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages,
-                 CutOptions::Torn::kPrefix}) {
+  for (auto t :
+       {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix}) {
     if (s == ToString(t)) return t;
   }
   return std::nullopt;

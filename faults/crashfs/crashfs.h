@@ -1,4 +1,5 @@
-// crashfs: a FUSE passthrough filesystem that simulates power cuts (drops unsynced data and metadata).
+// crashfs: a FUSE passthrough filesystem that simulates power cuts (drops unsynced data and
+// metadata).
 #pragma once
 
 #include <chrono>
@@ -34,9 +35,9 @@ enum class SyncMode {
 // File-system operations a crash point counts (not crashlab::OpKind, the workload's ops).
 enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
 
-// A crash point: freeze the filesystem when the k-th (1-based) operation of `op` whose mount-relative
-// path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives, before
-// that operation takes effect. fsync counts fsync and fdatasync of files; unlink counts
+// A crash point: freeze the filesystem when the k-th (1-based) operation of `op` whose
+// mount-relative path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives,
+// before that operation takes effect. fsync counts fsync and fdatasync of files; unlink counts
 // unlink and rmdir; create counts create, mknod, mkdir, symlink and link; rename matches
 // the source or the target path.
 struct CrashPoint {
@@ -72,15 +73,15 @@ struct Stats {
   uint64_t requests = 0;
   uint64_t writes = 0;
   uint64_t bytes_written = 0;
-  uint64_t fsyncs = 0;      // fsync + fdatasync requests
+  uint64_t fsyncs = 0;  // fsync + fdatasync requests
   uint64_t fsyncdirs = 0;
-  uint64_t pages_saved = 0; // undo copies of durable pages since the last cut
+  uint64_t pages_saved = 0;  // undo copies of durable pages since the last cut
   uint64_t dirty_files = 0;
   uint64_t pending_meta_ops = 0;
   uint64_t power_cuts = 0;
   bool frozen = false;
   bool triggered = false;
-  double last_cut_ms = 0;   // PowerCut wall time: rollback + remount
+  double last_cut_ms = 0;  // PowerCut wall time: rollback + remount
 };
 
 struct CutReport {
@@ -136,7 +137,6 @@ class CrashFs {
   std::vector<Event> Events() const;
   Stats GetStats() const;
   const Options& options() const;
-
 
  private:
   explicit CrashFs(std::unique_ptr<Filesystem> fs);

@@ -69,12 +69,17 @@ int main(int argc, char** argv) {
   std::string control;
   bool no_writeback = false, no_backing_fsync = false, no_allow_other = false;
   CLI::App* mount = app.add_subcommand("mount", "mount BACKING on MOUNTPOINT (foreground)");
-  mount->add_option("backing", opts.backing, "backing directory")->required()->check(CLI::ExistingDirectory);
-  mount->add_option("mountpoint", opts.mountpoint, "mountpoint")->required()->check(CLI::ExistingDirectory);
+  mount->add_option("backing", opts.backing, "backing directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  mount->add_option("mountpoint", opts.mountpoint, "mountpoint")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   mount->add_option("-c,--control", control, "control socket path (unix stream)");
   mount->add_option("--seed", opts.seed, "seed for torn writes");
-  mount->add_flag("--no-writeback", no_writeback,
-                  "disable kernel writeback caching (slower; write triggers then count write() calls)");
+  mount->add_flag(
+      "--no-writeback", no_writeback,
+      "disable kernel writeback caching (slower; write triggers then count write() calls)");
   mount->add_flag("--no-backing-fsync", no_backing_fsync,
                   "do not pass syncs to the backing disk (durability is the model's only)");
   mount->add_flag("--no-allow-other", no_allow_other, "only the mounting user may use the mount");

@@ -275,8 +275,9 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name)
   Session* s = Sess(req);
   Inode* in = Ino(s, ino);
   MakeNode(req, parent, name, MetaOp::kLink, "link", [&](int dfd) {
-    return linkat(AT_FDCWD, ProcFd(in->fd.get()).c_str(), dfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0
-                                                                                      : -errno;
+    return linkat(AT_FDCWD, ProcFd(in->fd.get()).c_str(), dfd, name, AT_SYMLINK_FOLLOW) == 0
+               ? 0
+               : -errno;
   });
 }
 
@@ -556,8 +557,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Inode* in = Ino(s, ino);
   bool trunc = (fi->flags & O_TRUNC) != 0;
   ReqGate g(fs, trunc ? static_cast<int>(FsOp::kWrite) : -1,
-            trunc && fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get())
-                                                      : std::string());
+            trunc && fs->TriggerWants(FsOp::kWrite) ? fs->MountPath(in->fd.get()) : std::string());
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
   int fd = OpenExisting(fs, in, fi->flags);
   if (fd < 0) return (void)fuse_reply_err(req, -fd);
@@ -746,7 +746,8 @@ ReqGate::~ReqGate() { fs->Leave(this); }
 bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::string& p2) {
   n_requests.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lk(gate_mu_);
-  if (kind >= 0 && trig_kind_.load(std::memory_order_relaxed) == kind && state_ == GateState::kLive) {
+  if (kind >= 0 && trig_kind_.load(std::memory_order_relaxed) == kind &&
+      state_ == GateState::kLive) {
     // The mount's root directory has the empty relative path: match it as ".".
     bool match = fnmatch(trig_.glob.c_str(), p1.empty() ? "." : p1.c_str(), 0) == 0 ||
                  (!p2.empty() && fnmatch(trig_.glob.c_str(), p2.c_str(), 0) == 0);
@@ -833,8 +834,7 @@ void Filesystem::Start() {
   }
   root_path_ = real;
   if (realpath(options_.mountpoint.c_str(), real) == nullptr) {
-    throw std::runtime_error("crashfs: mountpoint " + options_.mountpoint + ": " +
-                             strerror(errno));
+    throw std::runtime_error("crashfs: mountpoint " + options_.mountpoint + ": " + strerror(errno));
   }
   options_.mountpoint = real;
   if (root_path_ == options_.mountpoint) {

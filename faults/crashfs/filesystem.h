@@ -31,7 +31,7 @@ class Filesystem;
 struct Inode {
   UniqueFd fd;
   FileKey key;
-  uint64_t nlookup = 0;                 // guarded by Session::mu
+  uint64_t nlookup = 0;                   // guarded by Session::mu
   std::atomic<FileRecord*> rec{nullptr};  // cached DataLog record
 };
 
@@ -88,7 +88,10 @@ class Filesystem {
   void Start();  // first mount; throws std::runtime_error
   void Freeze();
   CutReport PowerCut(const CutOptions& cut);
-  void SetSyncMode(SyncMode m) { sync_mode_.store(m); AddEvent("sync-mode", "", "", 0, ToString(m)); }
+  void SetSyncMode(SyncMode m) {
+    sync_mode_.store(m);
+    AddEvent("sync-mode", "", "", 0, ToString(m));
+  }
   SyncMode sync_mode() const { return sync_mode_.load(); }
   void ArmTrigger(const CrashPoint& t);
   void DisarmTrigger();

@@ -212,7 +212,8 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
         PwriteAll(fd, zeros.data(), hi - lo, lo);
       }
     }
-    if (ftruncate(fd, new_size) != 0) { /* best effort: nothing more to do */ }
+    if (ftruncate(fd, new_size) != 0) { /* best effort: nothing more to do */
+    }
     return;
   }
 
@@ -230,7 +231,8 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
     PwriteAll(fd, old.data(), old.size(), page * kPageSize);
     counts->pages_restored++;
   }
-  if (ftruncate(fd, durable) != 0) { /* best effort */ }
+  if (ftruncate(fd, durable) != 0) { /* best effort */
+  }
   if (!prefix.empty()) {
     PwriteAll(fd, prefix.data(), prefix.size(), prefix_off);
     counts->pages_kept_torn += (prefix.size() + kPageSize - 1) / kPageSize;
@@ -313,8 +315,11 @@ int MetaLog::Create(MetaOp::Kind kind, int dir_fd, ino_t dir_ino, const char* na
   if (r < 0) return r;
   struct stat st;
   if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return r;
-  MetaOp op{kind, UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)), name, UniqueFd(), "",
-            {st.st_dev, st.st_ino}, "", {dir_ino}, {false}};
+  MetaOp op{kind,   UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)),
+            name,   UniqueFd(),
+            "",     {st.st_dev, st.st_ino},
+            "",     {dir_ino},
+            {false}};
   ops_.push_back(std::move(op));
   return r;
 }
@@ -338,8 +343,15 @@ int MetaLog::Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name) {
     if (errno != EXDEV) return errno;
     return unlinkat(dir_fd, name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
   }
-  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink, UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)),
-            name, UniqueFd(), "", {st.st_dev, st.st_ino}, grave, {dir_ino}, {false}};
+  MetaOp op{is_dir ? MetaOp::kRmdir : MetaOp::kUnlink,
+            UniqueFd(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)),
+            name,
+            UniqueFd(),
+            "",
+            {st.st_dev, st.st_ino},
+            grave,
+            {dir_ino},
+            {false}};
   ops_.push_back(std::move(op));
   return 0;
 }
@@ -368,9 +380,15 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
     if (!grave.empty()) renameat(grave_fd_.get(), grave.c_str(), new_dir_fd, new_name);
     return e;
   }
-  MetaOp op{MetaOp::kRename, UniqueFd(fcntl(old_dir_fd, F_DUPFD_CLOEXEC, 0)), old_name,
-            UniqueFd(fcntl(new_dir_fd, F_DUPFD_CLOEXEC, 0)), new_name, {src.st_dev, src.st_ino},
-            grave, {}, {}};
+  MetaOp op{MetaOp::kRename,
+            UniqueFd(fcntl(old_dir_fd, F_DUPFD_CLOEXEC, 0)),
+            old_name,
+            UniqueFd(fcntl(new_dir_fd, F_DUPFD_CLOEXEC, 0)),
+            new_name,
+            {src.st_dev, src.st_ino},
+            grave,
+            {},
+            {}};
   op.dirs.push_back(old_dir_ino);
   if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
   op.synced.assign(op.dirs.size(), false);

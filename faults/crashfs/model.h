@@ -109,14 +109,14 @@ class DataLog {
 struct MetaOp {
   enum Kind { kCreate, kMkdir, kLink, kUnlink, kRmdir, kRename };
   Kind kind;
-  UniqueFd dir_fd;    // O_PATH fd of the parent (rename: of the source's parent)
+  UniqueFd dir_fd;  // O_PATH fd of the parent (rename: of the source's parent)
   std::string name;
-  UniqueFd dir2_fd;   // rename: O_PATH fd of the target's parent
+  UniqueFd dir2_fd;  // rename: O_PATH fd of the target's parent
   std::string name2;
-  FileKey node;       // the inode the new (or removed) entry names
-  std::string grave;  // graveyard name of the removed inode, or of a replaced rename target
-  std::vector<ino_t> dirs;    // parent directories whose fsync makes the op durable
-  std::vector<bool> synced;   // parallel to dirs
+  FileKey node;              // the inode the new (or removed) entry names
+  std::string grave;         // graveyard name of the removed inode, or of a replaced rename target
+  std::vector<ino_t> dirs;   // parent directories whose fsync makes the op durable
+  std::vector<bool> synced;  // parallel to dirs
 };
 
 // Directory entries that are not yet durable, and the graveyard that keeps removed

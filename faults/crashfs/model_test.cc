@@ -75,12 +75,15 @@ TEST_F(ModelTest, SyncedDataIsKept) {
 TEST_F(ModelTest, MetaRollbackUndoesInReverse) {
   WriteFile(P("keep"), "k", false);
   WriteFile(P("victim"), "v", false);
-  ASSERT_EQ(meta_->Create(MetaOp::kCreate, root_fd_.get(), root_ino_, "new", [&] {
-    const UniqueFd created(openat(root_fd_.get(), "new", O_CREAT | O_WRONLY, 0644));
-    return 0;
-  }), 0);
-  ASSERT_EQ(
-      meta_->Rename(root_fd_.get(), root_ino_, "new", root_fd_.get(), root_ino_, "keep", 0), 0);
+  ASSERT_EQ(meta_->Create(MetaOp::kCreate, root_fd_.get(), root_ino_, "new",
+                          [&] {
+                            const UniqueFd created(
+                                openat(root_fd_.get(), "new", O_CREAT | O_WRONLY, 0644));
+                            return 0;
+                          }),
+            0);
+  ASSERT_EQ(meta_->Rename(root_fd_.get(), root_ino_, "new", root_fd_.get(), root_ino_, "keep", 0),
+            0);
   ASSERT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "victim"), 0);
   EXPECT_FALSE(Exists(P("victim")));
   EXPECT_EQ(ReadAll(P("keep")), "");

@@ -36,7 +36,7 @@ TEST_F(PosixTest, FilesOfManySizesReadBackIdentical) {
 TEST_F(PosixTest, OffsetsSparseAndOverwrites) {
   std::string a = Pattern(10000, 1);
   WriteFile(M("s"), a, false);
-  WriteAt(M("s"), "hello", 4094, false);  // straddles a page boundary
+  WriteAt(M("s"), "hello", 4094, false);                    // straddles a page boundary
   WriteAt(M("s"), Pattern(3000, 2), (10 << 20) + 5, true);  // sparse tail
   std::string expect = a;
   expect.replace(4094, 5, "hello");

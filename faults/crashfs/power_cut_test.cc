@@ -33,7 +33,7 @@ TEST_F(PowerCutTest, SyncedDataSurvivesUnsyncedAppendIsLost) {
 TEST_F(PowerCutTest, UnsyncedOverwriteOfSyncedDataIsReverted) {
   std::string orig = Pattern(5 * 4096 + 100, 1);
   Durable("f", orig);
-  WriteAt(M("f"), Pattern(9000, 2), 3000, false);        // pages 0..2
+  WriteAt(M("f"), Pattern(9000, 2), 3000, false);         // pages 0..2
   WriteAt(M("f"), Pattern(50, 3), 5 * 4096 + 80, false);  // last partial page + append
   fs_->PowerCut();
   EXPECT_EQ(ReadAll(M("f")), orig);

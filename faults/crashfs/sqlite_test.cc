@@ -43,7 +43,8 @@ class Tool {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (acked_count_ < want) {
       int left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     deadline - std::chrono::steady_clock::now()).count();
+                     deadline - std::chrono::steady_clock::now())
+                     .count();
       if (left <= 0) break;
       pollfd p{out_.get(), POLLIN, 0};
       if (poll(&p, 1, left) <= 0) break;

@@ -14,7 +14,8 @@ int Usage() {
   fprintf(stderr,
           "usage: crashfs_sqlite_tool setup DB          create WAL db + table t, durably\n"
           "       crashfs_sqlite_tool agent DB SYNC N   insert N rows, one tx each, print each\n"
-          "                                             committed id on stdout, then wait to be killed\n"
+          "                                             committed id on stdout, then wait to be "
+          "killed\n"
           "       crashfs_sqlite_tool count DB          print: <rows> <max id>\n"
           "       crashfs_sqlite_tool bench DB SYNC N   insert N rows, print tx/s\n"
           "SYNC: OFF NORMAL FULL\n");

@@ -132,7 +132,9 @@ WindowedFault::WindowedFault(FiuControl& control, Window window)
 
 WindowedFault::~WindowedFault() { Heal(); }
 
-void WindowedFault::Start() { thread_ = std::thread([this] { Run(); }); }
+void WindowedFault::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void WindowedFault::Run() {
   auto begin = std::chrono::steady_clock::now();

@@ -23,7 +23,7 @@ inline constexpr char kFdatasync[] = "posix/io/sync/fdatasync";
 inline constexpr char kSyncFileRange[] = "linux/io/sync_file_range";
 inline constexpr char kWrite[] = "posix/io/rw/write";
 inline constexpr char kWriteReduce[] = "posix/io/rw/write/reduce";  // short writes
-inline constexpr char kPwrite[] = "posix/io/rw/pwrite";            // pwrite and pwrite64
+inline constexpr char kPwrite[] = "posix/io/rw/pwrite";             // pwrite and pwrite64
 inline constexpr char kPwriteReduce[] = "posix/io/rw/pwrite/reduce";
 inline constexpr char kWritev[] = "posix/io/rw/writev";
 inline constexpr char kPwritev[] = "posix/io/rw/pwritev";
@@ -52,9 +52,9 @@ struct FailurePoint {
 struct RunOptions {
   // Holds the control FIFOs (CTLDIR/ctl-PID.in/.out), so they stay out of /tmp; must exist.
   std::filesystem::path ctl_dir;
-  bool posix_preload = true;                  // -x: fail POSIX/libc functions
+  bool posix_preload = true;                   // -x: fail POSIX/libc functions
   std::vector<FailurePoint> enabled_at_start;  // -c 'enable ...' before main() runs
-  std::string fiu_run = "fiu-run";            // program, looked up in PATH
+  std::string fiu_run = "fiu-run";             // program, looked up in PATH
 };
 
 // argv that runs target_argv under fiu-run. fiu-run execs the target, so the spawned

@@ -1,4 +1,6 @@
 // Tests of crashlab_fiu: SQLite and redis-server under fiu-run, failure points switched live.
+#include "faults/fiu/fiu.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -14,8 +16,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include "faults/fiu/fiu.h"
 // The process helper is syncfault's (one copy for both fault folders).
 #include "faults/syncfault/testing/child.h"
 #include "framework/process.h"
@@ -238,7 +238,8 @@ std::string RedisCommand(int port, const std::vector<std::string>& args) {
 // With appendfsync always, Redis must stop rather than acknowledge writes it cannot sync.
 TEST(RedisUnderFiu, ExitsWhenAofFdatasyncFails) {
   if (std::string why = FiuMissing(); !why.empty()) GTEST_SKIP() << why;
-  if (!InPath("redis-server")) GTEST_SKIP() << "redis-server not in PATH (apt package redis-server)";
+  if (!InPath("redis-server"))
+    GTEST_SKIP() << "redis-server not in PATH (apt package redis-server)";
   TempDir dir("crashlab-fiu-");
   int port = crashlab::FreeLoopbackPort();
   RunOptions o;

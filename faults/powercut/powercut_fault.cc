@@ -34,8 +34,9 @@ namespace {
 
 // Events of interest for a write-up: what a store did to make data durable.
 bool Interesting(const std::string& kind) {
-  static const std::set<std::string> k{"create", "mkdir", "unlink", "rmdir", "rename", "fsync",
-                                       "fdatasync", "fsyncdir", "trigger", "sync-mode", "link"};
+  static const std::set<std::string> k{"create",  "mkdir",     "unlink",    "rmdir",
+                                       "rename",  "fsync",     "fdatasync", "fsyncdir",
+                                       "trigger", "sync-mode", "link"};
   return k.count(kind) > 0;
 }
 
@@ -80,8 +81,9 @@ void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, 
 }
 
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
-FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage, crashfs::CutOptions::Torn torn,
-                      const std::string& frozen_by, uint64_t& last_seq) {
+FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
+                      crashfs::CutOptions::Torn torn, const std::string& frozen_by,
+                      uint64_t& last_seq) {
   crashfs::CrashFs& cfs = *storage.crashfs();
   cfs.Freeze();
   const crashfs::Stats before = cfs.GetStats();
@@ -107,10 +109,11 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage, crashfs::C
 
   FaultEvent ev;
   ev.fault = "power-cut";
-  ev.detail = "frozen at " + frozen_by + "; " + std::to_string(procs.size()) + " process group(s) + " +
-              std::to_string(others) + " process(es) using the mount SIGKILLed; " +
-              std::to_string(r.files_rolled_back) + " file(s) rolled back, " +
-              std::to_string(r.meta_ops_undone) + " directory op(s) undone";
+  ev.detail = "frozen at " + frozen_by + "; " + std::to_string(procs.size()) +
+              " process group(s) + " + std::to_string(others) +
+              " process(es) using the mount SIGKILLed; " + std::to_string(r.files_rolled_back) +
+              " file(s) rolled back, " + std::to_string(r.meta_ops_undone) +
+              " directory op(s) undone";
   auto& x = ev.extra;
   x["frozen_by"] = frozen_by;
   x["torn"] = crashfs::ToString(torn);
@@ -156,16 +159,19 @@ class PowerCutFault : public Fault {
   std::shared_ptr<storage::LocalStorage> storage_;
   crashfs::CutOptions::Torn torn_;
   std::mutex mu_;
-  bool cut_ = false;                 // guarded by mu_
-  std::string frozen_by_ = "inject"; // guarded by mu_
+  bool cut_ = false;                  // guarded by mu_
+  std::string frozen_by_ = "inject";  // guarded by mu_
   uint64_t last_seq_ = 0;
 };
 
 class CrashPointFault : public Fault {
  public:
-  CrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds, uint32_t per_kind,
-                  std::string glob)
-      : storage_(std::move(storage)), kinds_(std::move(kinds)), per_kind_(per_kind), glob_(std::move(glob)) {}
+  CrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds,
+                  uint32_t per_kind, std::string glob)
+      : storage_(std::move(storage)),
+        kinds_(std::move(kinds)),
+        per_kind_(per_kind),
+        glob_(std::move(glob)) {}
   ~CrashPointFault() override { StopWaiter(); }
   std::string Name() const override { return "crash-points"; }
 
@@ -203,13 +209,16 @@ class CrashPointFault : public Fault {
     op_path.clear();
     for (const auto& e : cfs.Events()) {
       if (e.seq > last_seq_ && e.kind == "trigger") {
-        op_path = (e.path.empty() ? std::string(".") : e.path) + (e.path2.empty() ? "" : " -> " + e.path2);
+        op_path = (e.path.empty() ? std::string(".") : e.path) +
+                  (e.path2.empty() ? "" : " -> " + e.path2);
       }
     }
-    const std::string point = std::string(crashfs::ToString(point_.op)) + " #" + std::to_string(point_.k);
-    FaultEvent ev = CutAndReap(target, *storage_, crashfs::CutOptions::Torn::kNone,
-                               reached ? "crash point " + point : "schedule (crash point " + point + " not reached)",
-                               last_seq_);
+    const std::string point =
+        std::string(crashfs::ToString(point_.op)) + " #" + std::to_string(point_.k);
+    FaultEvent ev = CutAndReap(
+        target, *storage_, crashfs::CutOptions::Torn::kNone,
+        reached ? "crash point " + point : "schedule (crash point " + point + " not reached)",
+        last_seq_);
     ev.fault = "crash-point";
     ev.detail = (reached ? "cut right before " + point + " (" + op_path + "): "
                          : "crash point " + point + " not reached; cut when the schedule fired: ") +
@@ -246,22 +255,27 @@ class CrashPointFault : public Fault {
 
 }  // namespace
 
-std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn) {
+std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage,
+                                         crashfs::CutOptions::Torn torn) {
   if (!storage || storage->crashfs() == nullptr) {
     throw UsageError("a power cut needs storage=crashfs (the layer that knows what was synced)");
   }
   return std::make_unique<PowerCutFault>(std::move(storage), torn);
 }
 
-std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds,
-                                           uint32_t per_kind, std::string glob) {
-  if (!storage || storage->crashfs() == nullptr) throw UsageError("crash points need storage=crashfs");
-  if (kinds.empty() || per_kind == 0) throw UsageError("crash points: need at least one op kind and K >= 1");
-  return std::make_unique<CrashPointFault>(std::move(storage), std::move(kinds), per_kind, std::move(glob));
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage,
+                                           std::vector<crashfs::FsOp> kinds, uint32_t per_kind,
+                                           std::string glob) {
+  if (!storage || storage->crashfs() == nullptr)
+    throw UsageError("crash points need storage=crashfs");
+  if (kinds.empty() || per_kind == 0)
+    throw UsageError("crash points: need at least one op kind and K >= 1");
+  return std::make_unique<CrashPointFault>(std::move(storage), std::move(kinds), per_kind,
+                                           std::move(glob));
 }
 
-
-PowerCutDataDir MakePowerCutDataDir(const fs::path& work_dir, crashfs::CutOptions::Torn torn, uint64_t seed) {
+PowerCutDataDir MakePowerCutDataDir(const fs::path& work_dir, crashfs::CutOptions::Torn torn,
+                                    uint64_t seed) {
   storage::StorageConfig config;
   config.kind = storage::StorageKind::kCrashfs;
   config.seed = seed;

@@ -25,8 +25,9 @@ Knob TornKnob();
 // entries are dropped, optionally torn), then reaps the target's processes. Its
 // FaultEvent says what was dropped and lists the filesystem's sync/rename/unlink
 // sequence since the previous cut. Needs crashfs storage (std::invalid_argument if not).
-std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage,
-                                         crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone);
+std::unique_ptr<Fault> MakePowerCutFault(
+    std::shared_ptr<storage::LocalStorage> storage,
+    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone);
 
 // A crash-point sweep: cycle c cuts power right before the c-th operation of a kind
 // (counted from the start of that cycle's load), kinds taken in turn: with K = `per_kind`
@@ -34,8 +35,9 @@ std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> 
 // fsyncdir #1..#K. A crash point the workload never reaches is cut when the schedule
 // fires instead (reported as "not reached"). The FaultEvent names the crash point
 // ("k", "crash_point", the operation and path that was about to happen).
-std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage, std::vector<crashfs::FsOp> kinds,
-                                           uint32_t per_kind, std::string glob = "*");
+std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage,
+                                           std::vector<crashfs::FsOp> kinds, uint32_t per_kind,
+                                           std::string glob = "*");
 
 // Power cuts for your own program, in one call: a crashfs mount at `work_dir`/data (put
 // your program's data dir there) and the power-cut fault on it. Keep the storage until
@@ -46,8 +48,8 @@ struct PowerCutDataDir {
   std::filesystem::path dir;     // the mount: your program's data dir
   std::unique_ptr<Fault> fault;  // SIGKILL of your target's process groups, then the cut
 };
-PowerCutDataDir MakePowerCutDataDir(const std::filesystem::path& work_dir,
-                                    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone,
-                                    uint64_t seed = 1);
+PowerCutDataDir MakePowerCutDataDir(
+    const std::filesystem::path& work_dir,
+    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone, uint64_t seed = 1);
 
 }  // namespace crashlab::powercut

@@ -26,12 +26,15 @@ class KillFault : public Fault {
   std::string Name() const override { return std::string("sig") + sigabbrev_np(sig_); }
   FaultEvent Inject(Target& target, Rng& rng) override {
     auto procs = target.Processes();
-    if (procs.empty()) throw std::runtime_error(Name() + ": target " + target.Name() + " has no local process to kill");
+    if (procs.empty())
+      throw std::runtime_error(Name() + ": target " + target.Name() +
+                               " has no local process to kill");
     FaultEvent ev;
     ev.fault = "sigkill";
     if (sig_ != SIGKILL) ev.fault = Name();
     if (scope_ == KillScope::kOne) {
-      Process* p = procs[static_cast<size_t>(rng.Uniform(0, static_cast<int64_t>(procs.size()) - 1))];
+      Process* p =
+          procs[static_cast<size_t>(rng.Uniform(0, static_cast<int64_t>(procs.size()) - 1))];
       p->SignalGroup(sig_);
       ev.detail = p->name() + " pid " + std::to_string(p->pid());
     } else {
@@ -60,8 +63,8 @@ class PauseFault : public Fault {
     std::this_thread::sleep_for(hold_);
     FaultEvent ev;
     ev.fault = "pause";
-    ev.detail = "SIGSTOP " + std::to_string(n) + (cluster_ ? " process(es)" : " group(s)") + " for " +
-                std::to_string(hold_.count()) + " ms";
+    ev.detail = "SIGSTOP " + std::to_string(n) + (cluster_ ? " process(es)" : " group(s)") +
+                " for " + std::to_string(hold_.count()) + " ms";
     return ev;
   }
   void Heal(Target&) override {

@@ -46,8 +46,9 @@ std::unique_ptr<Fault> BuildKill(FaultContext& ctx) {
   std::unique_ptr<Fault> fault;
   if (scope == "cluster") {
     if (!ctx.store.capabilities.count(capability::kClusterKill)) {
-      throw UsageError("kill_scope=cluster: " + ctx.store.name + " cannot signal all its processes at once",
-                       "kill_scope");
+      throw UsageError(
+          "kill_scope=cluster: " + ctx.store.name + " cannot signal all its processes at once",
+          "kill_scope");
     }
     fault = std::make_unique<ClusterKillFault>();
   } else {
@@ -80,7 +81,8 @@ CRASHLAB_FAULT(kill) {
 CRASHLAB_FAULT(pause) {
   FaultSpec f;
   f.name = "pause";
-  f.description = "its processes frozen with SIGSTOP, then resumed: nothing may be lost or duplicated";
+  f.description =
+      "its processes frozen with SIGSTOP, then resumed: nothing may be lost or duplicated";
   f.needs = {capability::kProcesses};
   f.knobs = {Knob::Int("hold_ms", 200, "how long the processes stay stopped", 0, 600000)};
   f.defaults.cycles = 5;

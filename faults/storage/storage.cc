@@ -24,7 +24,8 @@ StorageKind ParseStorageKind(const std::string& s) {
   if (s == "tmpfs") return StorageKind::kTmpfs;
   if (s == "crashfs") return StorageKind::kCrashfs;
   if (!s.empty() && s[0] == '/') return StorageKind::kPath;
-  throw UsageError("storage must be disk, tmpfs, crashfs or an absolute directory, not '" + s + "'", "storage");
+  throw UsageError("storage must be disk, tmpfs, crashfs or an absolute directory, not '" + s + "'",
+                   "storage");
 }
 
 SyncFault ParseSyncFault(const std::string& s) {
@@ -36,28 +37,36 @@ SyncFault ParseSyncFault(const std::string& s) {
 
 const char* ToString(StorageKind k) {
   switch (k) {
-    case StorageKind::kDisk: return "disk";
-    case StorageKind::kTmpfs: return "tmpfs";
-    case StorageKind::kCrashfs: return "crashfs";
-    case StorageKind::kPath: return "path";
+    case StorageKind::kDisk:
+      return "disk";
+    case StorageKind::kTmpfs:
+      return "tmpfs";
+    case StorageKind::kCrashfs:
+      return "crashfs";
+    case StorageKind::kPath:
+      return "path";
   }
   return "?";
 }
 
 const char* ToString(SyncFault f) {
   switch (f) {
-    case SyncFault::kPass: return "pass";
-    case SyncFault::kFail: return "fail";
-    case SyncFault::kLie: return "lie";
+    case SyncFault::kPass:
+      return "pass";
+    case SyncFault::kFail:
+      return "fail";
+    case SyncFault::kLie:
+      return "lie";
   }
   return "?";
 }
 
 std::vector<Knob> StorageKnobs() {
-  Knob where = Knob::String("storage", "disk",
-                            "where the store's data dir lives: disk (the work dir), tmpfs (/dev/shm), "
-                            "crashfs (a FUSE mount that loses unsynced data on a power cut), or an "
-                            "absolute directory (a fresh subdirectory of it: your own disk or file system)");
+  Knob where =
+      Knob::String("storage", "disk",
+                   "where the store's data dir lives: disk (the work dir), tmpfs (/dev/shm), "
+                   "crashfs (a FUSE mount that loses unsynced data on a power cut), or an "
+                   "absolute directory (a fresh subdirectory of it: your own disk or file system)");
   where.check = [](const std::string& v) -> std::string {
     if (v == "disk" || v == "tmpfs" || v == "crashfs") return "";
     if (v.empty() || v[0] != '/') return "disk, tmpfs, crashfs or an absolute directory";
@@ -92,12 +101,14 @@ LocalStorage::LocalStorage(StorageConfig config, fs::path work_dir)
 
 LocalStorage& LocalStorage::Of(StorageLayer& layer) {
   auto* s = dynamic_cast<LocalStorage*>(&layer);
-  if (s == nullptr) throw std::logic_error("the storage layer is not faults/storage's LocalStorage");
+  if (s == nullptr)
+    throw std::logic_error("the storage layer is not faults/storage's LocalStorage");
   return *s;
 }
 
 std::shared_ptr<LocalStorage> LocalStorage::Of(const std::shared_ptr<StorageLayer>& layer) {
-  if (!layer) throw std::invalid_argument("this fault needs the store's data on crashlab's storage layer");
+  if (!layer)
+    throw std::invalid_argument("this fault needs the store's data on crashlab's storage layer");
   return std::shared_ptr<LocalStorage>(layer, &Of(*layer));
 }
 
@@ -113,7 +124,8 @@ fs::path FreshDir(const std::string& prefix, const std::string& what) {
 }
 }  // namespace
 
-std::shared_ptr<LocalStorage> LocalStorage::Create(const StorageConfig& config, const fs::path& work_dir) {
+std::shared_ptr<LocalStorage> LocalStorage::Create(const StorageConfig& config,
+                                                   const fs::path& work_dir) {
   if (config.kind == StorageKind::kCrashfs) {
     const std::string why = MissingCrashfs();
     if (!why.empty()) throw PrerequisiteMissing(why);
@@ -121,7 +133,8 @@ std::shared_ptr<LocalStorage> LocalStorage::Create(const StorageConfig& config, 
   std::shared_ptr<LocalStorage> s(new LocalStorage(config, work_dir));
   if (config.kind == StorageKind::kTmpfs || config.kind == StorageKind::kPath) {
     const fs::path base = config.kind == StorageKind::kTmpfs ? fs::path("/dev/shm") : config.path;
-    s->root_ = FreshDir((base / ("crashlab-" + work_dir.filename().string() + "-")).string(), ToString(config.kind));
+    s->root_ = FreshDir((base / ("crashlab-" + work_dir.filename().string() + "-")).string(),
+                        ToString(config.kind));
     s->remove_root_ = true;
   } else {
     s->root_ = work_dir;
@@ -147,7 +160,9 @@ fs::path LocalStorage::Place(const fs::path& rel) {
   const fs::path dir = root_ / rel;
   fs::create_directories(dir);
   if (config_.kind != StorageKind::kCrashfs) return dir;
-  if (crashfs_) throw std::logic_error("LocalStorage::Place: crashfs is already mounted at " + mountpoint_.string());
+  if (crashfs_)
+    throw std::logic_error("LocalStorage::Place: crashfs is already mounted at " +
+                           mountpoint_.string());
   backing_ = work_dir_ / "crashfs-backing";
   fs::create_directories(backing_);
   // A server that drops privileges must be able to reach its data dir through the mount.
@@ -175,7 +190,8 @@ void LocalStorage::ProvisionDir(const fs::path& rel) {
     if (!fd) throw std::runtime_error("provision " + d.string() + ": " + std::strerror(errno));
     const int r = ::fsync(fd.get());
     const int err = errno;
-    if (r != 0) throw std::runtime_error("provision: fsync " + d.string() + ": " + std::strerror(err));
+    if (r != 0)
+      throw std::runtime_error("provision: fsync " + d.string() + ": " + std::strerror(err));
   }
 }
 
@@ -204,8 +220,9 @@ void LocalStorage::ApplyBaseSyncMode() {
   }
   auto& c = SyncControl();
   c.PassAll();
-  c.SetRule(syncfault::kDataSyncFunctions,
-            config_.sync_fault == SyncFault::kFail ? syncfault::Rule::Fail(EIO) : syncfault::Rule::Lie());
+  c.SetRule(syncfault::kDataSyncFunctions, config_.sync_fault == SyncFault::kFail
+                                               ? syncfault::Rule::Fail(EIO)
+                                               : syncfault::Rule::Lie());
 }
 
 std::map<std::string, std::string> LocalStorage::Describe() const {
@@ -219,14 +236,16 @@ std::map<std::string, std::string> LocalStorage::Describe() const {
 uint64_t TreeBytes(const fs::path& dir) {
   uint64_t n = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().filename() == ".crashfs-graveyard") {
       it.disable_recursion_pending();
       continue;
     }
     struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) n += static_cast<uint64_t>(st.st_size);
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      n += static_cast<uint64_t>(st.st_size);
   }
   return n;
 }

@@ -34,10 +34,10 @@ std::vector<Knob> StorageKnobs();
 
 struct StorageConfig {
   StorageKind kind = StorageKind::kDisk;
-  std::filesystem::path path;    // kPath: the directory the user named
+  std::filesystem::path path;  // kPath: the directory the user named
   SyncFault sync_fault = SyncFault::kPass;
-  uint64_t seed = 0;             // crashfs torn-write randomness
-  bool writeback_cache = true;   // crashfs: kernel writeback caching
+  uint64_t seed = 0;            // crashfs torn-write randomness
+  bool writeback_cache = true;  // crashfs: kernel writeback caching
 };
 // Reads the knobs `storage` and `sync_fault` and the run's seed.
 StorageConfig StorageConfigFrom(const Knobs& knobs, const RunOptions& options);
@@ -51,7 +51,8 @@ std::string MissingCrashfs();
 class LocalStorage : public StorageLayer {
  public:
   // Throws PrerequisiteMissing when crashfs is asked for and cannot mount.
-  static std::shared_ptr<LocalStorage> Create(const StorageConfig& config, const std::filesystem::path& work_dir);
+  static std::shared_ptr<LocalStorage> Create(const StorageConfig& config,
+                                              const std::filesystem::path& work_dir);
   ~LocalStorage() override;
   LocalStorage(const LocalStorage&) = delete;
   LocalStorage& operator=(const LocalStorage&) = delete;

@@ -10,8 +10,10 @@ CRASHLAB_STORAGE(local) {
   s.knobs = StorageKnobs();
   s.missing = [](const Knobs& k) { return k.Get("storage") == "crashfs" ? MissingCrashfs() : ""; };
   s.prerequisites = {{"root and /dev/fuse (storage=crashfs)", MissingCrashfs}};
-  s.make = [](const Knobs& k, const RunOptions& o, const std::filesystem::path& work_dir)
-      -> std::shared_ptr<StorageLayer> { return LocalStorage::Create(StorageConfigFrom(k, o), work_dir); };
+  s.make = [](const Knobs& k, const RunOptions& o,
+              const std::filesystem::path& work_dir) -> std::shared_ptr<StorageLayer> {
+    return LocalStorage::Create(StorageConfigFrom(k, o), work_dir);
+  };
   return s;
 }
 

@@ -33,13 +33,15 @@ namespace {
 
 class SyncErrorFault : public Fault {
  public:
-  SyncErrorFault(std::shared_ptr<storage::LocalStorage> storage, SyncErrorOptions o) : storage_(std::move(storage)), o_(std::move(o)) {
+  SyncErrorFault(std::shared_ptr<storage::LocalStorage> storage, SyncErrorOptions o)
+      : storage_(std::move(storage)), o_(std::move(o)) {
     if (o_.fiu_points.empty()) o_.fiu_points = {fiu::points::kFsync, fiu::points::kFdatasync};
   }
   std::string Name() const override { return o_.name; }
 
   FaultEvent Inject(Target& target, Rng& rng) override {
-    const auto window = std::chrono::milliseconds(rng.Uniform(o_.min_window.count(), o_.max_window.count()));
+    const auto window =
+        std::chrono::milliseconds(rng.Uniform(o_.min_window.count(), o_.max_window.count()));
     std::vector<Process*> procs = target.Processes();
     FaultEvent ev;
     ev.fault = o_.name;
@@ -80,8 +82,10 @@ class SyncErrorFault : public Fault {
         break;
       }
       case SyncErrorVia::kCrashfs: {
-        if (storage_->crashfs() == nullptr) throw std::runtime_error(o_.name + ": via=crashfs needs storage=crashfs");
-        for (const auto& e : storage_->crashfs()->Events()) crashfs_seq = std::max(crashfs_seq, e.seq);
+        if (storage_->crashfs() == nullptr)
+          throw std::runtime_error(o_.name + ": via=crashfs needs storage=crashfs");
+        for (const auto& e : storage_->crashfs()->Events())
+          crashfs_seq = std::max(crashfs_seq, e.seq);
         storage_->crashfs()->SetSyncMode(crashfs::SyncMode::kFail);
         x["via"] = "crashfs";
         x["functions"] = "fsync,fdatasync,fsyncdir";
@@ -94,7 +98,8 @@ class SyncErrorFault : public Fault {
     const auto end = Clock::now() + window;
     for (;;) {
       for (Process* p : procs) {
-        if (!exited.count(p->pid()) && !p->Running()) exited[p->pid()] = p->name() + " " + p->DescribeExit();
+        if (!exited.count(p->pid()) && !p->Running())
+          exited[p->pid()] = p->name() + " " + p->DescribeExit();
       }
       CollectMarkers(target, marked);
       if (Clock::now() >= end || supervisor::Interrupted()) break;
@@ -141,9 +146,10 @@ class SyncErrorFault : public Fault {
     // Then a crash: whatever the store acknowledged must survive a restart.
     for (Process* p : procs) p->SignalGroup(SIGKILL);
     const int others = storage::KillUsersOf(target.DataDir());
-    ev.detail = std::to_string(window.count()) + " ms of " + x["functions"] + " failing with errno " +
-                std::to_string(o_.error) + " via " + x["via"] + ", then SIGKILL of " +
-                std::to_string(procs.size()) + " group(s) + " + std::to_string(others) + " process(es)";
+    ev.detail = std::to_string(window.count()) + " ms of " + x["functions"] +
+                " failing with errno " + std::to_string(o_.error) + " via " + x["via"] +
+                ", then SIGKILL of " + std::to_string(procs.size()) + " group(s) + " +
+                std::to_string(others) + " process(es)";
     return ev;
   }
 
@@ -165,11 +171,13 @@ class SyncErrorFault : public Fault {
 
 }  // namespace
 
-std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<storage::LocalStorage> storage, SyncErrorOptions options) {
+std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<storage::LocalStorage> storage,
+                                          SyncErrorOptions options) {
   if (options.via == SyncErrorVia::kCrashfs && (!storage || storage->crashfs() == nullptr)) {
     throw UsageError("via=crashfs needs storage=crashfs", "via");
   }
-  if (options.via == SyncErrorVia::kSyncfault) storage->SyncControl();  // before the target's env is taken
+  if (options.via == SyncErrorVia::kSyncfault)
+    storage->SyncControl();  // before the target's env is taken
   return std::make_unique<SyncErrorFault>(std::move(storage), std::move(options));
 }
 

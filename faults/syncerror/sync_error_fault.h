@@ -36,7 +36,8 @@ struct SyncErrorOptions {
 // every process of the target is SIGKILLed (a store that survived its failing syncs must
 // still hold everything it acknowledged after a restart). The event records the window,
 // the failed calls and what the store did (exited by itself, log lines).
-std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<storage::LocalStorage> storage, SyncErrorOptions options);
+std::unique_ptr<Fault> MakeSyncErrorFault(std::shared_ptr<storage::LocalStorage> storage,
+                                          SyncErrorOptions options);
 
 // argv prefix that runs a store under fiu-run with its FIFOs in `ctl_dir` (created).
 std::vector<std::string> FiuWrapper(const std::filesystem::path& ctl_dir);

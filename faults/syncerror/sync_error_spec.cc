@@ -43,8 +43,9 @@ std::string MissingFiu() {
 CRASHLAB_FAULT(fsync_eio) {
   FaultSpec f;
   f.name = "fsync-eio";
-  f.description = "fdatasync/fsync fail with EIO for a seeded window (syncfault preload, libfiu or "
-                  "crashfs), then a kill: acknowledged writes survive, failed ones are not phantoms";
+  f.description =
+      "fdatasync/fsync fail with EIO for a seeded window (syncfault preload, libfiu or "
+      "crashfs), then a kill: acknowledged writes survive, failed ones are not phantoms";
   f.needs = {capability::kStorage, capability::kProcesses};
   f.knobs = {Knob::Choice("via", "syncfault", {"syncfault", "fiu", "crashfs"},
                           "how syncs fail: crashlab's preload, libfiu's fiu-run (stores that can "
@@ -75,8 +76,9 @@ CRASHLAB_FAULT(fsync_eio) {
 CRASHLAB_FAULT(enospc) {
   FaultSpec f;
   f.name = "enospc";
-  f.description = "writes fail with ENOSPC (libfiu) for a seeded window, then a kill: \"disk full\" "
-                  "fails writes, acknowledged ones survive";
+  f.description =
+      "writes fail with ENOSPC (libfiu) for a seeded window, then a kill: \"disk full\" "
+      "fails writes, acknowledged ones survive";
   f.needs = {capability::kStorage, capability::kProcesses, capability::kWrapper};
   f.applies = [](const StoreSpec& s) { return s.hints.count("enospc_fiu_points") != 0; };
   f.knobs = WindowKnobs();

@@ -40,7 +40,9 @@ std::filesystem::path PlacePreload(const std::filesystem::path& ctl) {
   const std::filesystem::path dst = ctl.string() + ".preload.so";
   const std::string tmp = dst.string() + ".tmp";
   crashlab::UniqueFd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) ThrowErrno("syncfault: cannot read the preload " + src + " (built as crashlab_syncfault; CRASHLAB_SYNCFAULT_SO overrides)");
+  if (!in)
+    ThrowErrno("syncfault: cannot read the preload " + src +
+               " (built as crashlab_syncfault; CRASHLAB_SYNCFAULT_SO overrides)");
   crashlab::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!out) ThrowErrno("syncfault: create " + tmp);  // reset() keeps errno
   bool ok = ::fchmod(out.get(), 0644) == 0;
@@ -126,7 +128,8 @@ Controller Controller::Create(const std::filesystem::path& path) {
   return Controller(std::move(abs), std::move(preload), ctl);
 }
 
-Controller::Controller(std::filesystem::path path, std::filesystem::path preload, crashlab_syncfault_ctl* ctl)
+Controller::Controller(std::filesystem::path path, std::filesystem::path preload,
+                       crashlab_syncfault_ctl* ctl)
     : path_(std::move(path)), preload_(std::move(preload)), ctl_(ctl) {}
 
 Controller::Controller(Controller&& other) noexcept
@@ -163,7 +166,7 @@ void Controller::SetRule(std::initializer_list<Function> fs, const Rule& rule) {
     throw std::invalid_argument("syncfault: path filter longer than " +
                                 std::to_string(CRASHLAB_SYNCFAULT_FILTER_MAX - 1));
   }
-  uint32_t kind = rule.path.empty()  ? CRASHLAB_SYNCFAULT_FILTER_NONE
+  uint32_t kind = rule.path.empty()   ? CRASHLAB_SYNCFAULT_FILTER_NONE
                   : rule.path_is_glob ? CRASHLAB_SYNCFAULT_FILTER_GLOB
                                       : CRASHLAB_SYNCFAULT_FILTER_SUBSTRING;
   auto seq = A(ctl_->seq);

@@ -147,7 +147,8 @@ class Controller {
   static std::string PreloadPath();
 
  private:
-  Controller(std::filesystem::path path, std::filesystem::path preload, crashlab_syncfault_ctl* ctl);
+  Controller(std::filesystem::path path, std::filesystem::path preload,
+             crashlab_syncfault_ctl* ctl);
 
   std::filesystem::path path_;
   std::filesystem::path preload_;

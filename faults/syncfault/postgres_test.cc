@@ -79,8 +79,17 @@ class PostgresUnderSyncFault : public ::testing::Test {
     port_ = crashlab::FreeLoopbackPort();
 
     ChildOptions o = PgOptions();
-    o.argv = {(pg_bin_ / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
-              "postgres", "--no-sync", "-E", "UTF8", "--locale=C"};
+    o.argv = {(pg_bin_ / "initdb").string(),
+              "-D",
+              data_.string(),
+              "-A",
+              "trust",
+              "-U",
+              "postgres",
+              "--no-sync",
+              "-E",
+              "UTF8",
+              "--locale=C"};
     o.output_file = (dir_->path() / "initdb.log").string();
     Child initdb(o);
     auto status = initdb.Wait(60s);
@@ -244,7 +253,8 @@ TEST_F(PostgresUnderSyncFault, PreloadFromAPrivateBuildTreeStillApplies) {
     }
   }
   EXPECT_GE(ctl_->counters(Function::kFdatasync).passed, 5u)
-      << "the server did not load the preload:\n" << ReadFile(log_);
+      << "the server did not load the preload:\n"
+      << ReadFile(log_);
   EXPECT_EQ(ReadFile(log_).find("cannot be preloaded"), std::string::npos) << ReadFile(log_);
 }
 

@@ -254,9 +254,7 @@ static int fd_call(int fn_index, const char* name, void** slot, int fd) {
   return fn(fd);
 }
 
-EXPORT int fsync(int fd) {
-  return fd_call(CRASHLAB_SYNCFAULT_FSYNC, "fsync", &g_real_fsync, fd);
-}
+EXPORT int fsync(int fd) { return fd_call(CRASHLAB_SYNCFAULT_FSYNC, "fsync", &g_real_fsync, fd); }
 
 EXPORT int fdatasync(int fd) {
   return fd_call(CRASHLAB_SYNCFAULT_FDATASYNC, "fdatasync", &g_real_fdatasync, fd);

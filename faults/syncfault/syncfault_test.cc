@@ -5,14 +5,14 @@
 
 #include <array>
 #include <atomic>
-#include <thread>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "faults/syncfault/controller.h"
 #include "faults/syncfault/testing/child.h"

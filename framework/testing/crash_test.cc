@@ -7,7 +7,8 @@
 namespace crashlab::testing {
 
 std::string MissingPrerequisite(const std::string& scenario) {
-  if (!Registry::Global().Find(scenario)) return "scenario " + scenario + " is not registered in this binary";
+  if (!Registry::Global().Find(scenario))
+    return "scenario " + scenario + " is not registered in this binary";
   return crashlab::MissingPrerequisite(scenario);
 }
 
@@ -39,8 +40,8 @@ RunReport CrashTest::RunScenario(ScenarioRequest request) {
   return report;
 }
 
-RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault,
-                               RunOptions options, const std::string& name) {
+RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault, RunOptions options,
+                               const std::string& name) {
   if (options.report_dir.empty()) options.report_dir = ReportDir();
   if (!options.report_dir.empty()) EnsureWritableDir(options.report_dir);  // created if absent
   CrashCycleRunner runner(target, workload, fault, options);
@@ -48,8 +49,8 @@ RunReport CrashTest::RunCycles(Target& target, Workload& workload, Fault& fault,
   report.scenario = name;
   report.replay = "CRASHLAB_SEED=" + std::to_string(options.seed) + " " +
                   ::testing::internal::GetArgvs()[0] + " --gtest_filter=" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() +
-                  "." + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+                  ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() + "." +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name();
   if (!options.report_dir.empty()) WriteReports(report, options.report_dir);
   Record(report);
   return report;
@@ -89,7 +90,8 @@ void CrashTest::ExpectInvalid(const RunReport& r, const std::string& kind) {
   EXPECT_EQ(r.verdict, Validity::kInvalid) << Summary(r);
   auto it = r.anomaly_counts.find(kind);
   EXPECT_TRUE(it != r.anomaly_counts.end() && it->second > 0)
-      << "expected '" << kind << "' anomalies, the checkers found none\n" << Summary(r);
+      << "expected '" << kind << "' anomalies, the checkers found none\n"
+      << Summary(r);
 }
 
 void PrintTo(const ScenarioCase& c, std::ostream* os) { *os << c.name; }

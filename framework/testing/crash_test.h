@@ -18,10 +18,10 @@ namespace crashlab::testing {
 std::string MissingPrerequisite(const std::string& scenario);
 
 // Skips the current test (with the reason) when a scenario's prerequisites are missing.
-#define CRASHLAB_SKIP_IF_MISSING(scenario)                                  \
-  do {                                                                      \
+#define CRASHLAB_SKIP_IF_MISSING(scenario)                                       \
+  do {                                                                           \
     const std::string why_ = ::crashlab::testing::MissingPrerequisite(scenario); \
-    if (!why_.empty()) GTEST_SKIP() << why_;                                \
+    if (!why_.empty()) GTEST_SKIP() << why_;                                     \
   } while (0)
 
 // A crash test. One crash run is one test body: never split "write" and "verify" into
@@ -58,10 +58,10 @@ class CrashTest : public ::testing::Test {
 
 // One configuration of a registered scenario, for value-parameterized suites.
 struct ScenarioCase {
-  std::string name;                          // the test's name suffix
-  std::map<std::string, std::string> set;    // --set knobs
-  int workers = 0;                           // 0: the scenario's default
-  uint32_t cycles = 0;                       // 0: the scenario's default
+  std::string name;                        // the test's name suffix
+  std::map<std::string, std::string> set;  // --set knobs
+  int workers = 0;                         // 0: the scenario's default
+  uint32_t cycles = 0;                     // 0: the scenario's default
 };
 // What gtest prints for a case: its name, not its bytes.
 void PrintTo(const ScenarioCase& c, std::ostream* os);

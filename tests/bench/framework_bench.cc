@@ -62,7 +62,8 @@ void BM_DurabilityCheck(benchmark::State& state) {
     CheckInput in{h, s, false};
     CheckResult r = rows->Check(in);
     r.Merge(agg->Check(in));
-    if (r.validity != Validity::kValid) state.SkipWithError("check found anomalies in a valid history");
+    if (r.validity != Validity::kValid)
+      state.SkipWithError("check found anomalies in a valid history");
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * n);

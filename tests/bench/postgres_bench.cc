@@ -17,11 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include "faults/process/process_fault.h"
 #include "framework/history.h"
 #include "framework/process.h"
 #include "framework/runner.h"
 #include "framework/workload.h"
-#include "faults/process/process_fault.h"
 #include "workloads/postgres/postgres_client.h"
 #include "workloads/postgres/postgres_target.h"
 
@@ -76,11 +76,27 @@ void BM_Pgbench(benchmark::State& state) {
     const fs::path log = g_work / "pgbench.log";
     fs::remove(log);
     ProcessOptions po;
-    po.argv = {(g_target->options().bin_dir / "pgbench").string(), "-n", "-M", "prepared", "-c",
-               std::to_string(g_clients), "-j", std::to_string(g_clients), "-T",
-               std::to_string(static_cast<int>(g_seconds)), "-D", "n=0", "-f", script.string(), "-h",
-               g_target->socket_dir().string(), "-p", std::to_string(g_target->port()), "-U",
-               "postgres", "postgres"};
+    po.argv = {(g_target->options().bin_dir / "pgbench").string(),
+               "-n",
+               "-M",
+               "prepared",
+               "-c",
+               std::to_string(g_clients),
+               "-j",
+               std::to_string(g_clients),
+               "-T",
+               std::to_string(static_cast<int>(g_seconds)),
+               "-D",
+               "n=0",
+               "-f",
+               script.string(),
+               "-h",
+               g_target->socket_dir().string(),
+               "-p",
+               std::to_string(g_target->port()),
+               "-U",
+               "postgres",
+               "postgres"};
     po.log = log;
     Process p = Process::Spawn(po);
     if (!p.WaitFor(Millis(static_cast<int64_t>(g_seconds * 1000) + 60000))) {
@@ -96,7 +112,8 @@ void BM_Pgbench(benchmark::State& state) {
       state.SkipWithError(("pgbench clients aborted: " + out).c_str());
       return;
     }
-    if (!std::regex_search(out, m, std::regex(R"(tps = ([0-9.]+) \(without initial connection time\))"))) {
+    if (!std::regex_search(out, m,
+                           std::regex(R"(tps = ([0-9.]+) \(without initial connection time\))"))) {
       state.SkipWithError(("cannot parse pgbench output: " + out).c_str());
       return;
     }
@@ -116,7 +133,8 @@ void BM_Client(benchmark::State& state) {
     std::vector<std::unique_ptr<OpGenerator>> gens;
     for (int w = 0; w < g_clients; ++w) {
       clients.push_back(g_target->NewClient(w));
-      gens.push_back(workload->Generator(w, 1000 + static_cast<uint64_t>(w) + g_client_tps.size() * 100));
+      gens.push_back(
+          workload->Generator(w, 1000 + static_cast<uint64_t>(w) + g_client_tps.size() * 100));
       gens.back()->BeginCycle(static_cast<uint32_t>(g_client_tps.size() + 100));
     }
     // Connect first (pgbench's tps excludes its connection time too).
@@ -200,7 +218,8 @@ void BM_CrashlabKillCycle(benchmark::State& state) {
             const PGPing r = PQping(conninfo.c_str());
             if (r == PQPING_OK) return;
             if (!pm.Running()) break;
-            std::this_thread::sleep_for(Millis(r == PQPING_REJECT ? kPingRejectedPauseMs : kPingPauseMs));
+            std::this_thread::sleep_for(
+                Millis(r == PQPING_REJECT ? kPingRejectedPauseMs : kPingPauseMs));
           }
           ++g_bare_respawns;
         }
@@ -244,12 +263,18 @@ int main(int argc, char** argv) {
       const std::string f = std::string(flag) + "=";
       return a.rfind(f, 0) == 0 ? argv[i] + f.size() : nullptr;
     };
-    if (const char* v = val("--pg_clients")) g_clients = std::atoi(v);
-    else if (const char* v = val("--pg_seconds")) g_seconds = std::atof(v);
-    else if (const char* v = val("--pg_rounds")) g_rounds = std::atoi(v);
-    else if (const char* v = val("--pg_cycles")) g_cycles = std::atoi(v);
-    else if (const char* v = val("--pg_summary")) g_summary = v;
-    else rest.push_back(argv[i]);
+    if (const char* v = val("--pg_clients"))
+      g_clients = std::atoi(v);
+    else if (const char* v = val("--pg_seconds"))
+      g_seconds = std::atof(v);
+    else if (const char* v = val("--pg_rounds"))
+      g_rounds = std::atoi(v);
+    else if (const char* v = val("--pg_cycles"))
+      g_cycles = std::atoi(v);
+    else if (const char* v = val("--pg_summary"))
+      g_summary = v;
+    else
+      rest.push_back(argv[i]);
   }
   int rargc = static_cast<int>(rest.size());
   benchmark::Initialize(&rargc, rest.data());
@@ -271,15 +296,22 @@ int main(int argc, char** argv) {
 
   // Interleaved rounds, so drift (checkpoints, cache) hits both sides alike.
   for (int r = 1; r <= g_rounds; ++r) {
-    const std::string suffix = "/clients:" + std::to_string(g_clients) + "/round:" + std::to_string(r);
+    const std::string suffix =
+        "/clients:" + std::to_string(g_clients) + "/round:" + std::to_string(r);
     benchmark::RegisterBenchmark(("pgbench_insert" + suffix).c_str(), BM_Pgbench)
-        ->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kSecond);
     benchmark::RegisterBenchmark(("crashlab_client_insert" + suffix).c_str(), BM_Client)
-        ->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kSecond);
   }
   benchmark::RegisterBenchmark(("kill_cycles/cycles:" + std::to_string(g_cycles)).c_str(),
                                BM_CrashlabKillCycle)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kSecond);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   target.Stop();
@@ -287,30 +319,35 @@ int main(int argc, char** argv) {
   const double pg = Mean(g_pgbench_tps), cl = Mean(g_client_tps);
   const double cyc = Mean(g_cycle_ms), rec = Mean(g_recovery_ms), bare = Mean(g_bare_ms),
                bare_ready = Mean(g_bare_ready_ms);
-  const double cyc50 = crashlab::Percentile(g_cycle_ms, 50), rec50 = crashlab::Percentile(g_recovery_ms, 50),
+  const double cyc50 = crashlab::Percentile(g_cycle_ms, 50),
+               rec50 = crashlab::Percentile(g_recovery_ms, 50),
                bare50 = crashlab::Percentile(g_bare_ms, 50);
-  const double tps50 = crashlab::Percentile(g_client_tps, 50), pg50 = crashlab::Percentile(g_pgbench_tps, 50);
+  const double tps50 = crashlab::Percentile(g_client_tps, 50),
+               pg50 = crashlab::Percentile(g_pgbench_tps, 50);
   char buf[4096];
-  std::snprintf(buf, sizeof buf,
-                "\n== postgres_bench summary (clients %d, %g s per side per round, %d rounds) ==\n"
-                "insert TPS: crashlab client %.0f  pgbench %.0f  ratio %.3f (target >= 0.9)\n"
-                "kill cycle: crashlab cycle %.1f ms (recovery kill->ready %.1f ms)  bare kill+restart+ready "
-                "%.1f ms (restart->ready %.1f ms, %d respawns)  ratio cycle/bare %.3f (target <= 1.2), "
-                "recovery/bare %.3f\n"
-                "medians: client %.0f / pgbench %.0f TPS = %.3f; cycle %.1f / bare %.1f ms = %.3f (recovery %.1f ms)\n",
-                g_clients, g_seconds, g_rounds, cl, pg, pg > 0 ? cl / pg : 0, cyc, rec, bare, bare_ready,
-                g_bare_respawns, bare > 0 ? cyc / bare : 0, bare > 0 ? rec / bare : 0, tps50, pg50,
-                pg50 > 0 ? tps50 / pg50 : 0, cyc50, bare50, bare50 > 0 ? cyc50 / bare50 : 0, rec50);
+  std::snprintf(
+      buf, sizeof buf,
+      "\n== postgres_bench summary (clients %d, %g s per side per round, %d rounds) ==\n"
+      "insert TPS: crashlab client %.0f  pgbench %.0f  ratio %.3f (target >= 0.9)\n"
+      "kill cycle: crashlab cycle %.1f ms (recovery kill->ready %.1f ms)  bare kill+restart+ready "
+      "%.1f ms (restart->ready %.1f ms, %d respawns)  ratio cycle/bare %.3f (target <= 1.2), "
+      "recovery/bare %.3f\n"
+      "medians: client %.0f / pgbench %.0f TPS = %.3f; cycle %.1f / bare %.1f ms = %.3f (recovery "
+      "%.1f ms)\n",
+      g_clients, g_seconds, g_rounds, cl, pg, pg > 0 ? cl / pg : 0, cyc, rec, bare, bare_ready,
+      g_bare_respawns, bare > 0 ? cyc / bare : 0, bare > 0 ? rec / bare : 0, tps50, pg50,
+      pg50 > 0 ? tps50 / pg50 : 0, cyc50, bare50, bare50 > 0 ? cyc50 / bare50 : 0, rec50);
   std::cout << buf;
   if (!g_summary.empty()) {
     std::ofstream f(g_summary);
     f << "{\"clients\":" << g_clients << ",\"client_tps\":" << cl << ",\"pgbench_tps\":" << pg
       << ",\"tps_ratio\":" << (pg > 0 ? cl / pg : 0) << ",\"crashlab_cycle_ms\":" << cyc
       << ",\"crashlab_recovery_ms\":" << rec << ",\"bare_cycle_ms\":" << bare
-      << ",\"cycle_ratio\":" << (bare > 0 ? cyc / bare : 0) << ",\"bare_respawns\":" << g_bare_respawns
-      << ",\"client_tps_rounds\":[" << Join(g_client_tps) << "],\"pgbench_tps_rounds\":[" << Join(g_pgbench_tps)
-      << "],\"crashlab_cycle_ms_each\":[" << Join(g_cycle_ms) << "],\"bare_cycle_ms_each\":[" << Join(g_bare_ms)
-      << "]}\n";
+      << ",\"cycle_ratio\":" << (bare > 0 ? cyc / bare : 0)
+      << ",\"bare_respawns\":" << g_bare_respawns << ",\"client_tps_rounds\":["
+      << Join(g_client_tps) << "],\"pgbench_tps_rounds\":[" << Join(g_pgbench_tps)
+      << "],\"crashlab_cycle_ms_each\":[" << Join(g_cycle_ms) << "],\"bare_cycle_ms_each\":["
+      << Join(g_bare_ms) << "]}\n";
   }
   return 0;
 }

@@ -3,12 +3,13 @@
 // RedisTarget), runs interleaved; prints absolute figures and the ratio.
 //   redis_bench [--clients 1,8,50] [--requests 200000] [--reps 3] [--appendonly no]
 //               [--appendfsync always] [--quick] [--json FILE]
-#include <atomic>
+#include <hiredis/hiredis.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <hiredis/hiredis.h>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -47,12 +48,18 @@ Args ParseArgs(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(k + " needs a value");
       return argv[++i];
     };
-    if (k == "--clients") a.clients = ParseList(next());
-    else if (k == "--requests") a.requests = std::stoll(next());
-    else if (k == "--reps") a.reps = std::stoi(next());
-    else if (k == "--appendonly") a.appendonly = next();
-    else if (k == "--appendfsync") a.appendfsync = next();
-    else if (k == "--json") a.json = next();
+    if (k == "--clients")
+      a.clients = ParseList(next());
+    else if (k == "--requests")
+      a.requests = std::stoll(next());
+    else if (k == "--reps")
+      a.reps = std::stoi(next());
+    else if (k == "--appendonly")
+      a.appendonly = next();
+    else if (k == "--appendfsync")
+      a.appendfsync = next();
+    else if (k == "--json")
+      a.json = next();
     else if (k == "--quick") {
       a.requests = 50000;
       a.reps = 1;
@@ -77,7 +84,8 @@ void Admin(const Endpoint& ep, const std::vector<std::string>& argv) {
       p.push_back(s.data());
       l.push_back(s.size());
     }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(p.size()), p.data(), l.data()));
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(p.size()), p.data(), l.data()));
     if (r == nullptr) throw std::runtime_error("bench: admin command failed");
     const bool err = r->type == REDIS_REPLY_ERROR;
     std::string what = err ? std::string(r->str, r->len) : "";
@@ -123,21 +131,40 @@ double OurSetThroughput(const Endpoint& ep, int clients, int64_t requests) {
   go.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failed.load() > 0) throw std::runtime_error("bench: " + std::to_string(failed.load()) + " SETs failed");
+  if (failed.load() > 0)
+    throw std::runtime_error("bench: " + std::to_string(failed.load()) + " SETs failed");
   return static_cast<double>(per * clients) / s;
 }
 
 // redis-benchmark as a child. It cannot read a password from anywhere but argv, so it
 // authenticates as a throwaway ACL user whose throwaway password exists only for this
 // run of the bench; the target's own password never reaches argv.
-double RedisBenchmarkSetThroughput(const Endpoint& ep, const std::string& user, const std::string& pw,
-                                   int clients, int64_t requests, const std::filesystem::path& dir) {
+double RedisBenchmarkSetThroughput(const Endpoint& ep, const std::string& user,
+                                   const std::string& pw, int clients, int64_t requests,
+                                   const std::filesystem::path& dir) {
   const auto log = dir / "redis-benchmark.out";
   std::filesystem::remove(log);
   ProcessOptions po;
-  po.argv = {"redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(ep.port), "--user", user, "-a", pw,
-             "-t", "set", "-c", std::to_string(clients), "-n", std::to_string(requests), "-P", "1",
-             "-r", "100000000", "--csv"};
+  po.argv = {"redis-benchmark",
+             "-h",
+             "127.0.0.1",
+             "-p",
+             std::to_string(ep.port),
+             "--user",
+             user,
+             "-a",
+             pw,
+             "-t",
+             "set",
+             "-c",
+             std::to_string(clients),
+             "-n",
+             std::to_string(requests),
+             "-P",
+             "1",
+             "-r",
+             "100000000",
+             "--csv"};
   po.log = log;
   Process p = Process::Spawn(po);
   if (!p.WaitFor(Millis(600000))) {
@@ -167,7 +194,8 @@ int Main(int argc, char** argv) {
   const Args args = ParseArgs(argc, argv);
   const std::string why = MissingRedisServer();
   if (!why.empty() || !MissingRedisServer("redis-benchmark").empty()) {
-    std::cerr << "redis_bench: skipped: " << (why.empty() ? MissingRedisServer("redis-benchmark") : why) << "\n";
+    std::cerr << "redis_bench: skipped: "
+              << (why.empty() ? MissingRedisServer("redis-benchmark") : why) << "\n";
     return 0;
   }
   supervisor::Init();
@@ -196,7 +224,8 @@ int Main(int argc, char** argv) {
     std::vector<double> ours, theirs;
     for (int rep = 0; rep < args.reps; ++rep) {
       Admin(ep, {"FLUSHALL"});
-      theirs.push_back(RedisBenchmarkSetThroughput(ep, bench_user, bench_pw, n, args.requests, dir.path()));
+      theirs.push_back(
+          RedisBenchmarkSetThroughput(ep, bench_user, bench_pw, n, args.requests, dir.path()));
       Admin(ep, {"FLUSHALL"});
       ours.push_back(OurSetThroughput(ep, n, args.requests));
     }

@@ -178,20 +178,34 @@ class Collector : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   using namespace crashlab;
   supervisor::Init();
-  benchmark::RegisterBenchmark("spawn_kill", BM_SpawnKill)->Unit(benchmark::kMillisecond)->MinTime(2);
+  benchmark::RegisterBenchmark("spawn_kill", BM_SpawnKill)
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(2);
   benchmark::RegisterBenchmark("writes_100", BM_Writes)->Unit(benchmark::kMillisecond)->MinTime(2);
-  benchmark::RegisterBenchmark("writes_100_after_crash", BM_WritesAfterCrash)->Unit(benchmark::kMillisecond)->MinTime(2);
-  benchmark::RegisterBenchmark("writes_100_after_crash_worker_thread", BM_WritesAfterCrashFromThread)->Unit(benchmark::kMillisecond)->MinTime(2);
-  benchmark::RegisterBenchmark("open_recover_verify", BM_OpenRecoverVerify)->Unit(benchmark::kMillisecond)->MinTime(2);
-  benchmark::RegisterBenchmark("kill_cycle", BM_KillCycle)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+  benchmark::RegisterBenchmark("writes_100_after_crash", BM_WritesAfterCrash)
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(2);
+  benchmark::RegisterBenchmark("writes_100_after_crash_worker_thread",
+                               BM_WritesAfterCrashFromThread)
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(2);
+  benchmark::RegisterBenchmark("open_recover_verify", BM_OpenRecoverVerify)
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(2);
+  benchmark::RegisterBenchmark("kill_cycle", BM_KillCycle)
+      ->Unit(benchmark::kMillisecond)
+      ->UseManualTime()
+      ->Iterations(3);
   benchmark::Initialize(&argc, argv);
   Collector c;
   benchmark::RunSpecifiedBenchmarks(&c);
-  const double parts = c.ms["spawn_kill"] + c.ms["writes_100_after_crash"] + c.ms["open_recover_verify"];
+  const double parts =
+      c.ms["spawn_kill"] + c.ms["writes_100_after_crash"] + c.ms["open_recover_verify"];
   const double cycle = c.ms["kill_cycle"];
-  std::printf("\nsum of parts %.2f ms (spawn+kill %.2f, 100 writes after a crash %.2f, "
-              "open+recover+verify %.2f)\n",
-              parts, c.ms["spawn_kill"], c.ms["writes_100_after_crash"], c.ms["open_recover_verify"]);
+  std::printf(
+      "\nsum of parts %.2f ms (spawn+kill %.2f, 100 writes after a crash %.2f, "
+      "open+recover+verify %.2f)\n",
+      parts, c.ms["spawn_kill"], c.ms["writes_100_after_crash"], c.ms["open_recover_verify"]);
   std::printf("(100 writes by a long-running in-process writer, for reference: %.2f ms)\n",
               c.ms["writes_100"]);
   std::printf("(the same 100 writes after a crash issued from a fresh worker thread: %.2f ms)\n",

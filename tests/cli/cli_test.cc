@@ -49,8 +49,11 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, HelpOnEverySubcommand) {
-  for (const auto& sub : std::vector<std::vector<std::string>>{
-           {"--help"}, {"run", "--help"}, {"list", "--help"}, {"doctor", "--help"}, {"describe", "--help"}}) {
+  for (const auto& sub : std::vector<std::vector<std::string>>{{"--help"},
+                                                               {"run", "--help"},
+                                                               {"list", "--help"},
+                                                               {"doctor", "--help"},
+                                                               {"describe", "--help"}}) {
     const Result r = Cli(sub, dir_.path());
     EXPECT_EQ(r.code, 0) << sub[0] << r.out;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
@@ -65,15 +68,31 @@ TEST_F(CliTest, ListShowsSqliteKill) {
 
 TEST_F(CliTest, ListHasEveryStoreFaultPairAndTodaysNames) {
   const Result r = Cli({"list"}, dir_.path());
-  for (const char* name :
-       {"postgres-pause", "redis-pause", "redis-crashpoints", "postgres-crashpoints", "sqlite-kill", "sqlite-pause",
-        "sqlite-powercut", "sqlite-crashpoints", "sqlite-fsync-eio", "sqlite-enospc", "postgres-kill",
-        "postgres-powercut", "postgres-fsync-eio", "redis-kill", "redis-powercut", "redis-fsync-eio",
-        "sqlite-container-restart", "postgres-container-restart", "redis-container-restart",
-        "sqlite-multi-container"}) {
-    EXPECT_NE(r.out.find(std::string("\n") + name + " "), std::string::npos) << name << "\n" << r.out;
+  for (const char* name : {"postgres-pause",
+                           "redis-pause",
+                           "redis-crashpoints",
+                           "postgres-crashpoints",
+                           "sqlite-kill",
+                           "sqlite-pause",
+                           "sqlite-powercut",
+                           "sqlite-crashpoints",
+                           "sqlite-fsync-eio",
+                           "sqlite-enospc",
+                           "postgres-kill",
+                           "postgres-powercut",
+                           "postgres-fsync-eio",
+                           "redis-kill",
+                           "redis-powercut",
+                           "redis-fsync-eio",
+                           "sqlite-container-restart",
+                           "postgres-container-restart",
+                           "redis-container-restart",
+                           "sqlite-multi-container"}) {
+    EXPECT_NE(r.out.find(std::string("\n") + name + " "), std::string::npos) << name << "\n"
+                                                                             << r.out;
   }
-  EXPECT_EQ(r.out.find("postgres-enospc"), std::string::npos) << "PostgreSQL cannot run under fiu-run";
+  EXPECT_EQ(r.out.find("postgres-enospc"), std::string::npos)
+      << "PostgreSQL cannot run under fiu-run";
   EXPECT_EQ(r.out.find("seed 0"), std::string::npos) << "descriptions say what a scenario does";
 }
 
@@ -92,26 +111,30 @@ TEST_F(CliTest, EveryShippedSpecFileIsValid) {
 
 // A spec mixing kill, pause and power cut: valid, and every fault fired (report.json).
 TEST_F(CliTest, SpecFileMixesFaultsAcrossCycles) {
-  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "crashfs needs root and /dev/fuse";
+  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
+    GTEST_SKIP() << "crashfs needs root and /dev/fuse";
   const auto report = dir_.path() / "mixed";
-  const Result r = Cli({"run", "-f", std::string(CRASHLAB_SPECS_DIR) + "/sqlite-chaos.toml", "--cycles", "9",
-                        "--report", report.string()},
+  const Result r = Cli({"run", "-f", std::string(CRASHLAB_SPECS_DIR) + "/sqlite-chaos.toml",
+                        "--cycles", "9", "--report", report.string()},
                        dir_.path());
   ASSERT_EQ(r.code, 0) << r.out;
   const json j = ReadJson(report / "report.json");
   EXPECT_EQ(j["verdict"], "valid");
-  EXPECT_EQ(j["faults_fired"], json({{"kill", 3}, {"pause", 3}, {"powercut", 3}})) << j["faults_fired"];
+  EXPECT_EQ(j["faults_fired"], json({{"kill", 3}, {"pause", 3}, {"powercut", 3}}))
+      << j["faults_fired"];
   EXPECT_EQ(j["config"]["spec_file"], std::string(CRASHLAB_SPECS_DIR) + "/sqlite-chaos.toml");
 }
 
 // Mixing must not dilute detection: SQLite with synchronous=OFF loses acknowledged
 // commits in the power-cut cycles of a kill/pause/power-cut mix.
 TEST_F(CliTest, MixedFaultsStillCatchLoss) {
-  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "crashfs needs root and /dev/fuse";
+  if (::geteuid() != 0 || ::access("/dev/fuse", R_OK | W_OK) != 0)
+    GTEST_SKIP() << "crashfs needs root and /dev/fuse";
   const auto report = dir_.path() / "lossy";
-  const Result r = Cli({"run", "sqlite-powercut", "--set", "fault=kill,pause,powercut", "--set", "synchronous=off",
-                        "--cycles", "9", "--keep-going", "--report", report.string()},
-                       dir_.path());
+  const Result r =
+      Cli({"run", "sqlite-powercut", "--set", "fault=kill,pause,powercut", "--set",
+           "synchronous=off", "--cycles", "9", "--keep-going", "--report", report.string()},
+          dir_.path());
   EXPECT_EQ(r.code, 1) << r.out;
   const json j = ReadJson(report / "report.json");
   EXPECT_EQ(j["verdict"], "invalid");
@@ -123,7 +146,8 @@ TEST_F(CliTest, SpecFileErrorsNameFileLineAndKey) {
   std::ofstream(spec) << "scenario = \"sqlite-kill\"\ncycles = 3\n[knobs]\nsynchronus = \"full\"\n";
   Result r = Cli({"run", "-f", spec.string()}, dir_.path());
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find(spec.string() + ":4: unknown knob 'synchronus'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(spec.string() + ":4: unknown knob 'synchronus'"), std::string::npos)
+      << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   std::ofstream(spec) << "scenario = \"sqlite-kill\"\nwrokers = 2\n";
   r = Cli({"run", "-f", spec.string()}, dir_.path());
@@ -132,7 +156,9 @@ TEST_F(CliTest, SpecFileErrorsNameFileLineAndKey) {
   std::ofstream(spec) << "scenario = \"sqlite-kill\"\n[knobs]\nsynchronous = \"sometimes\"\n";
   r = Cli({"run", "-f", spec.string()}, dir_.path());
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find(spec.string() + ":3: bad value 'sometimes' for synchronous"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(spec.string() + ":3: bad value 'sometimes' for synchronous"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(CliTest, DoctorReports) {
@@ -147,10 +173,12 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"run", "no-such"}, "unknown scenario 'no-such'"},
       {{"run", "sqlite-kill", "--set", "nope=1"}, "unknown knob 'nope'"},
-      {{"run", "sqlite-kill", "--set", "synchronous=sometimes"}, "bad value 'sometimes' for synchronous"},
+      {{"run", "sqlite-kill", "--set", "synchronous=sometimes"},
+       "bad value 'sometimes' for synchronous"},
       {{"run", "sqlite-kill", "--set", "novalue"}, "--set expects KEY=VALUE"},
       {{"run", "sqlite-kill", "--cycles", "many"}, "--cycles"},
-      {{"run", "sqlite-kill", "--report", (dir_.path() / "a-file" / "sub").string()}, "not writable"},
+      {{"run", "sqlite-kill", "--report", (dir_.path() / "a-file" / "sub").string()},
+       "not writable"},
       {{"frobnicate"}, "frobnicate"},
   };
   for (const auto& [args, needle] : cases) {
@@ -163,7 +191,8 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
     std::filesystem::create_directories(dir_.path() / "ro");
     std::filesystem::permissions(dir_.path() / "ro", std::filesystem::perms::owner_read |
                                                          std::filesystem::perms::owner_exec);
-    const Result r = Cli({"run", "sqlite-kill", "--report", (dir_.path() / "ro").string()}, dir_.path());
+    const Result r =
+        Cli({"run", "sqlite-kill", "--report", (dir_.path() / "ro").string()}, dir_.path());
     EXPECT_EQ(r.code, 2) << r.out;
   }
 }
@@ -174,8 +203,9 @@ TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
   std::vector<std::vector<uint64_t>> schedules;
   for (const char* rep : {"r1", "r2"}) {
     const auto report = dir_.path() / rep;
-    const Result r = Cli({"run", "sqlite-kill", "--cycles", "50", "--seed", "7", "--report", report.string()},
-                         dir_.path());
+    const Result r =
+        Cli({"run", "sqlite-kill", "--cycles", "50", "--seed", "7", "--report", report.string()},
+            dir_.path());
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("VALID"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find((report / "report.json").string()), std::string::npos) << r.out;
@@ -204,7 +234,8 @@ TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
       std::stringstream page;
       page << html.rdbuf();
       EXPECT_NE(page.str().find("<svg"), std::string::npos) << "report.html has no plot";
-      EXPECT_NE(page.str().find("cycle 50: sigkill"), std::string::npos) << "no fault window for cycle 50";
+      EXPECT_NE(page.str().find("cycle 50: sigkill"), std::string::npos)
+          << "no fault window for cycle 50";
     }
     EXPECT_TRUE(std::filesystem::exists(report / "history.jsonl"));
   }
@@ -214,8 +245,9 @@ TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
 // Ctrl-C in the middle of a run: exit 130 and no process the run started is left.
 TEST_F(CliTest, InterruptLeavesNothingAlive) {
   ProcessOptions o;
-  o.argv = {CRASHLAB_CLI, "run", "sqlite-kill", "--cycles", "100000", "--workers", "3",
-            "--report", (dir_.path() / "rep").string()};
+  o.argv = {CRASHLAB_CLI, "run",      "sqlite-kill",
+            "--cycles",   "100000",   "--workers",
+            "3",          "--report", (dir_.path() / "rep").string()};
   o.log = dir_.path() / "int.log";
   o.env = {{"TMPDIR", dir_.path().string()}};
   Process p = Process::Spawn(o);
@@ -223,7 +255,8 @@ TEST_F(CliTest, InterruptLeavesNothingAlive) {
   std::vector<pid_t> agents;
   const auto deadline = Clock::now() + Millis(10000);
   while (agents.empty() && Clock::now() < deadline) {
-    std::ifstream in("/proc/" + std::to_string(p.pid()) + "/task/" + std::to_string(p.pid()) + "/children");
+    std::ifstream in("/proc/" + std::to_string(p.pid()) + "/task/" + std::to_string(p.pid()) +
+                     "/children");
     pid_t c;
     while (in >> c) agents.push_back(c);
     std::this_thread::sleep_for(Millis(50));

@@ -50,8 +50,9 @@ TEST(InstalledCrashlab, FailingFsyncThroughThePackagesPreload) {
 
   auto dd = [&](const std::string& file) {
     ProcessOptions o;
-    o.argv = {"dd", "if=/dev/zero", "of=" + (storage->Root() / file).string(), "bs=4096", "count=1",
-              "conv=fsync", "status=none"};
+    o.argv = {"dd",         "if=/dev/zero", "of=" + (storage->Root() / file).string(),
+              "bs=4096",    "count=1",      "conv=fsync",
+              "status=none"};
     o.env = env;
     Process p = Process::Spawn(o);
     EXPECT_TRUE(p.WaitFor(Millis(10000)));

@@ -1,7 +1,8 @@
 // Unit tests of the generic checkers on hand-made histories and states.
+#include "framework/checker.h"
+
 #include <gtest/gtest.h>
 
-#include "framework/checker.h"
 #include "framework/history.h"
 #include "framework/rng.h"
 
@@ -278,8 +279,10 @@ TEST(RowsChecker, DenseAndSparseKeysFindTheSameLoss) {
     for (int i = 0; i < 5000; ++i) {
       const int64_t key = sparse ? static_cast<int64_t>(rng.Next() >> 1) : (int64_t{1} << 40) | i;
       const uint64_t id = t.Add(OpKind::kInsert, key, i, Outcome::kOk);
-      if (i == 2500) lost_id = id;
-      else s.rows.emplace_back(key, i);
+      if (i == 2500)
+        lost_id = id;
+      else
+        s.rows.emplace_back(key, i);
     }
     auto c = MakeRowsChecker();
     const CheckResult r = Check(*c, t.h, s);

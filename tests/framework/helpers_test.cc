@@ -26,12 +26,16 @@ class ScopedLibexecEnv {
  public:
   explicit ScopedLibexecEnv(const char* value) {
     if (const char* old = std::getenv("CRASHLAB_LIBEXEC_DIR")) old_ = old;
-    if (value != nullptr) ::setenv("CRASHLAB_LIBEXEC_DIR", value, 1);
-    else ::unsetenv("CRASHLAB_LIBEXEC_DIR");
+    if (value != nullptr)
+      ::setenv("CRASHLAB_LIBEXEC_DIR", value, 1);
+    else
+      ::unsetenv("CRASHLAB_LIBEXEC_DIR");
   }
   ~ScopedLibexecEnv() {
-    if (old_) ::setenv("CRASHLAB_LIBEXEC_DIR", old_->c_str(), 1);
-    else ::unsetenv("CRASHLAB_LIBEXEC_DIR");
+    if (old_)
+      ::setenv("CRASHLAB_LIBEXEC_DIR", old_->c_str(), 1);
+    else
+      ::unsetenv("CRASHLAB_LIBEXEC_DIR");
   }
 
  private:

@@ -1,11 +1,12 @@
 // Unit tests of History (concurrent appends, demotion after a power cut, streaming),
 // Schedule (determinism, parsing) and Rng.
+#include "framework/history.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <thread>
 
-#include "framework/history.h"
 #include "framework/process.h"
 #include "framework/rng.h"
 #include "framework/schedule.h"
@@ -97,7 +98,8 @@ TEST(Schedule, ParsesAndRejects) {
   EXPECT_EQ(Schedule::Parse("ops:100").ToString(), "ops:100");
   EXPECT_EQ(Schedule::Parse("ops:5-10").ToString(), "ops:5-10");
   EXPECT_EQ(Schedule::Parse("time:250").ForCycle(1, 1).after_ms, 250);
-  for (const char* bad : {"", "ops", "ops:", "ops:0", "ops:10-5", "ops:x", "time:-1", "later:5", "ops:5-"}) {
+  for (const char* bad :
+       {"", "ops", "ops:", "ops:0", "ops:10-5", "ops:x", "time:-1", "later:5", "ops:5-"}) {
     EXPECT_THROW(Schedule::Parse(bad), std::invalid_argument) << bad;
   }
 }

@@ -1,13 +1,14 @@
 // Unit tests of process supervision: spawn, logs, group kill, reaping, proof of death.
-#include <gtest/gtest.h>
+#include "framework/process.h"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <thread>
 
-#include "framework/process.h"
 #include "framework/unique_fd.h"
 
 namespace crashlab {

@@ -1,12 +1,12 @@
 // Unit tests of the registry (stores x faults, presets, capabilities, knobs), request
 // validation and the mixed fault, against an in-memory store registered only here.
+#include "framework/scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <mutex>
-
-#include "framework/scenario.h"
 
 namespace crashlab {
 namespace {
@@ -25,8 +25,10 @@ class MemoryClient : public Client {
   explicit MemoryClient(std::shared_ptr<MemoryData> d) : d_(std::move(d)) {}
   Outcome Apply(const Op& op) override {
     std::lock_guard lock(d_->mu);
-    if (op.kind == OpKind::kMarker) d_->markers.push_back(op.key);
-    else d_->rows[op.key] = op.value;
+    if (op.kind == OpKind::kMarker)
+      d_->markers.push_back(op.key);
+    else
+      d_->rows[op.key] = op.value;
     return Outcome::kOk;
   }
   ObservedState ReadState() override {
@@ -177,15 +179,17 @@ TEST(Validate, DefaultsFillIn) {
 }
 
 TEST(Validate, GoodValuesAccepted) {
-  const Knobs k = ValidateRequest(Req("memtest-note-a", {{"n", "10"}, {"flag", "on"}, {"mode", "b"},
-                                                         {"free", ""}, {"schedule", "time:100-300"}}));
+  const Knobs k = ValidateRequest(Req(
+      "memtest-note-a",
+      {{"n", "10"}, {"flag", "on"}, {"mode", "b"}, {"free", ""}, {"schedule", "time:100-300"}}));
   EXPECT_EQ(k.GetInt("n"), 10);
   EXPECT_TRUE(k.GetBool("flag"));
   EXPECT_EQ(k.Get("schedule"), "time:100-300");
 }
 
 TEST(Validate, BadInputIsAUsageErrorNamingTheProblemAndTheKey) {
-  const auto expect_usage = [](ScenarioRequest r, const std::string& needle, const std::string& key) {
+  const auto expect_usage = [](ScenarioRequest r, const std::string& needle,
+                               const std::string& key) {
     try {
       ValidateRequest(r);
       ADD_FAILURE() << "accepted: " << needle;
@@ -201,7 +205,8 @@ TEST(Validate, BadInputIsAUsageErrorNamingTheProblemAndTheKey) {
   expect_usage(Req("memtest-note-a", {{"flag", "maybe"}}), "bad value 'maybe' for flag", "flag");
   expect_usage(Req("memtest-note-a", {{"mode", "c"}}), "expected one of a, b", "mode");
   expect_usage(Req("memtest-note-a", {{"schedule", "ops:0"}}), "bad schedule", "schedule");
-  expect_usage(Req("memtest-note-a", {{"fault", "note-c"}}), "fault 'note-c' is not available", "fault");
+  expect_usage(Req("memtest-note-a", {{"fault", "note-c"}}), "fault 'note-c' is not available",
+               "fault");
   expect_usage(Req("memtest-note-a", {{"fault", "note-a,note-a"}}), "distinct", "fault");
   expect_usage(Req("memtest-note-a", {{"fault", ""}}), "bad value", "fault");
   ScenarioRequest zero = Req("memtest-note-a");
@@ -245,7 +250,10 @@ TEST(FaultWrapper, ForwardsEveryHook) {
     void Setup(Target&) override { ++(*n)["setup"]; }
     void AtTrigger(Target&) override { ++(*n)["at_trigger"]; }
     void BeginCycle(Target&, uint32_t, std::function<void()>) override { ++(*n)["begin_cycle"]; }
-    FaultEvent Inject(Target&, Rng&) override { ++(*n)["inject"]; return {}; }
+    FaultEvent Inject(Target&, Rng&) override {
+      ++(*n)["inject"];
+      return {};
+    }
     void Heal(Target&) override { ++(*n)["heal"]; }
     bool NeedsRecovery() const override { return false; }
     bool CutsPower() const override { return true; }
@@ -261,8 +269,12 @@ TEST(FaultWrapper, ForwardsEveryHook) {
   w.Inject(t, rng);
   w.Heal(t);
   w.Teardown(t);
-  EXPECT_EQ(n, (std::map<std::string, int>{{"at_trigger", 1}, {"begin_cycle", 1}, {"heal", 1},
-                                          {"inject", 1}, {"setup", 1}, {"teardown", 1}}));
+  EXPECT_EQ(n, (std::map<std::string, int>{{"at_trigger", 1},
+                                           {"begin_cycle", 1},
+                                           {"heal", 1},
+                                           {"inject", 1},
+                                           {"setup", 1},
+                                           {"teardown", 1}}));
   EXPECT_FALSE(w.NeedsRecovery());
   EXPECT_TRUE(w.CutsPower());
   EXPECT_EQ(w.Name(), "counting");

@@ -62,7 +62,7 @@ TEST(UniqueFdTest, ResetClosesTheOldOneAndKeepsErrno) {
   const int first = fd.get();
   errno = ENOSPC;
   fd.reset(OpenDevNull());
-  EXPECT_EQ(errno, ENOSPC);  // cleanup on an error path keeps the error being reported
+  EXPECT_EQ(errno, ENOSPC);    // cleanup on an error path keeps the error being reported
   EXPECT_NE(fd.get(), first);  // opened while the first was still open
   EXPECT_FALSE(IsOpen(first));
   EXPECT_TRUE(IsOpen(fd.get()));

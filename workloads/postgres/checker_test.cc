@@ -28,7 +28,8 @@ uint64_t Transfer(History& h, int64_t from, int32_t to, int64_t amount, Outcome 
 
 ObservedState Accounts(std::vector<int64_t> balances) {
   ObservedState s;
-  for (size_t i = 0; i < balances.size(); ++i) s.accounts.emplace_back(static_cast<int64_t>(i), balances[i]);
+  for (size_t i = 0; i < balances.size(); ++i)
+    s.accounts.emplace_back(static_cast<int64_t>(i), balances[i]);
   return s;
 }
 
@@ -49,7 +50,8 @@ TEST(BankChecker, TornTransferFails) {
   EXPECT_EQ(r.validity, Validity::kInvalid);
   EXPECT_EQ(r.Count(anomaly::kInvariant), 1u);
   ASSERT_FALSE(r.anomalies.empty());
-  EXPECT_NE(r.anomalies[0].detail.find("torn transfer"), std::string::npos) << r.anomalies[0].detail;
+  EXPECT_NE(r.anomalies[0].detail.find("torn transfer"), std::string::npos)
+      << r.anomalies[0].detail;
 }
 
 TEST(BankChecker, TornTransferCreatingMoneyFails) {

@@ -1,11 +1,12 @@
 // PostgreSQL in a container: the host's server binaries through the /usr bind mount,
 // initdb in a throwaway container, the libpq client on the bind-mounted socket dir.
+#include "workloads/postgres/container_store.h"
+
 #include <libpq-fe.h>
 
 #include "faults/container/container_host.h"
 #include "faults/container/container_target.h"
 #include "framework/process.h"
-#include "workloads/postgres/container_store.h"
 #include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_client.h"
 
@@ -33,7 +34,7 @@ class PostgresContainerStore : public ContainerStore {
   }
   std::vector<std::string> Command(int) const override {
     std::vector<std::string> c = {(bin_ / "postgres").string(), "-D", "/data/pg",      "-p",
-                                  std::to_string(port_),           "-k", "/crashlab/run", "-c",
+                                  std::to_string(port_),        "-k", "/crashlab/run", "-c",
                                   "listen_addresses=127.0.0.1"};
     for (const auto& [k, v] : settings_) {
       c.push_back("-c");
@@ -77,14 +78,16 @@ class PostgresContainerStore : public ContainerStore {
 }  // namespace
 
 StoreParts BuildPostgresContainer(StoreContext& ctx, PgWorkload workload,
-                                  std::map<std::string, std::string> settings, std::unique_ptr<Workload> w) {
+                                  std::map<std::string, std::string> settings,
+                                  std::unique_ptr<Workload> w) {
   ContainerHost host = MakeContainerHost(ctx, "postgres", {"bind", "volume"});
   host.options.ready_timeout = std::max(host.options.ready_timeout, Millis(60000));
   const fs::path bin = FindPgBin(ctx.knobs.Get("pg_bin"));
   if (bin.string().rfind("/usr/", 0) != 0) {
     throw UsageError("pg_bin=" + bin.string() + ": containers see the host's /usr only", "pg_bin");
   }
-  auto store = std::make_unique<PostgresContainerStore>(workload, std::move(settings), ctx.knobs.GetBool("amcheck"), bin);
+  auto store = std::make_unique<PostgresContainerStore>(workload, std::move(settings),
+                                                        ctx.knobs.GetBool("amcheck"), bin);
   return ContainerParts(std::move(host), std::move(store), std::move(w));
 }
 

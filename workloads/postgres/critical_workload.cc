@@ -100,13 +100,14 @@ class CriticalInvariantChecker : public Checker {
     for (const auto& [key, value] : s.rows) {
       if (TableOf(key) == Table::kLink) {
         if (!users.count(UserKey(static_cast<int>((key >> 40) & 0xffff)))) {
-          r.Add({anomaly::kInvariant, "share link " + std::to_string(key) + " references a missing user", std::nullopt});
+          r.Add({anomaly::kInvariant,
+                 "share link " + std::to_string(key) + " references a missing user", std::nullopt});
         }
         auto [it, fresh] = slugs.emplace(value, key);
         if (!fresh) {
-          r.Add({anomaly::kInvariant, "slug s" + std::to_string(value) + " held by links " +
-                                          std::to_string(it->second) + " and " + std::to_string(key) +
-                                          " (unique constraint broken)",
+          r.Add({anomaly::kInvariant,
+                 "slug s" + std::to_string(value) + " held by links " + std::to_string(it->second) +
+                     " and " + std::to_string(key) + " (unique constraint broken)",
                  std::nullopt});
         }
       } else if (TableOf(key) == Table::kSummary) {
@@ -118,16 +119,19 @@ class CriticalInvariantChecker : public Checker {
       auto& ev = events[user];
       for (int64_t sid : list) {
         if (!ev.insert(sid).second) {
-          r.Add({anomaly::kInvariant, "summary " + std::to_string(sid) + " has two usage events", std::nullopt});
+          r.Add({anomaly::kInvariant, "summary " + std::to_string(sid) + " has two usage events",
+                 std::nullopt});
         }
         auto it = summary_op.find(sid);
         if (it == summary_op.end() || UserKey(h[it->second].op.worker) != user) {
-          r.Add({anomaly::kPhantom, "usage event of user " + std::to_string(user) + " for summary " +
-                                        std::to_string(sid) + " that user never inserted",
+          r.Add({anomaly::kPhantom,
+                 "usage event of user " + std::to_string(user) + " for summary " +
+                     std::to_string(sid) + " that user never inserted",
                  std::nullopt});
         } else if (Effective(h[it->second]) == Outcome::kFail) {
-          r.Add({anomaly::kPhantom, "usage event for summary " + std::to_string(sid) +
-                                        " whose insert failed (a torn transaction)",
+          r.Add({anomaly::kPhantom,
+                 "usage event for summary " + std::to_string(sid) +
+                     " whose insert failed (a torn transaction)",
                  h[it->second].op.id});
         }
       }
@@ -138,34 +142,40 @@ class CriticalInvariantChecker : public Checker {
       const Op& op = h[it->second].op;
       const int64_t user = UserKey(op.worker);
       if (!users.count(user)) {
-        r.Add({anomaly::kInvariant, "summary " + std::to_string(key) + " references a missing user", op.id});
+        r.Add({anomaly::kInvariant, "summary " + std::to_string(key) + " references a missing user",
+               op.id});
       }
       if (!user_videos.insert({user, op.key2}).second) {
-        r.Add({anomaly::kInvariant, "user " + std::to_string(user) + " has two summaries of video " +
-                                        std::to_string(op.key2) + " (unique constraint broken)",
+        r.Add({anomaly::kInvariant,
+               "user " + std::to_string(user) + " has two summaries of video " +
+                   std::to_string(op.key2) + " (unique constraint broken)",
                op.id});
       }
       if (!events[user].count(key)) {
-        r.Add({anomaly::kInvariant, "summary " + std::to_string(key) +
-                                        " survived without its usage event (a torn transaction)",
+        r.Add({anomaly::kInvariant,
+               "summary " + std::to_string(key) +
+                   " survived without its usage event (a torn transaction)",
                op.id});
       }
     }
     for (const auto& [user, count] : s.counters) {
       const size_t n = events[user].size();
       if (static_cast<size_t>(count) != n) {
-        r.Add({anomaly::kInvariant, "user " + std::to_string(user) + " usage_count " + std::to_string(count) +
-                                        " but " + std::to_string(n) + " usage events (a torn transaction)",
+        r.Add({anomaly::kInvariant,
+               "user " + std::to_string(user) + " usage_count " + std::to_string(count) + " but " +
+                   std::to_string(n) + " usage events (a torn transaction)",
                std::nullopt});
       }
       const Bounds b = usage.count(user) ? usage[user] : Bounds{};
       if (count < b.ok) {
-        r.Add({anomaly::kLost, "user " + std::to_string(user) + " usage_count " + std::to_string(count) +
-                                   " below its " + std::to_string(b.ok) + " acknowledged summaries",
+        r.Add({anomaly::kLost,
+               "user " + std::to_string(user) + " usage_count " + std::to_string(count) +
+                   " below its " + std::to_string(b.ok) + " acknowledged summaries",
                std::nullopt});
       } else if (count > b.maybe) {
-        r.Add({anomaly::kPhantom, "user " + std::to_string(user) + " usage_count " + std::to_string(count) +
-                                      " above its " + std::to_string(b.maybe) + " ok + unknown summaries",
+        r.Add({anomaly::kPhantom,
+               "user " + std::to_string(user) + " usage_count " + std::to_string(count) +
+                   " above its " + std::to_string(b.maybe) + " ok + unknown summaries",
                std::nullopt});
       }
     }

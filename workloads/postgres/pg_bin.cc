@@ -58,8 +58,8 @@ fs::path FindPgBin(const std::string& override_dir, const PgBinSearch& where) {
   if (!override_dir.empty()) {
     const std::string missing = MissingProgram(override_dir);
     if (!missing.empty()) {
-      throw std::invalid_argument("PostgreSQL bin dir '" + override_dir + "' has no executable " + missing +
-                                  " (it must hold postgres and initdb)");
+      throw std::invalid_argument("PostgreSQL bin dir '" + override_dir + "' has no executable " +
+                                  missing + " (it must hold postgres and initdb)");
     }
     return fs::absolute(override_dir);
   }
@@ -79,11 +79,13 @@ fs::path FindPgBin(const std::string& override_dir, const PgBinSearch& where) {
     const fs::path dir = Trim(CommandOutput({where.pg_config, "--bindir"}));
     const std::string missing = dir.empty() ? "postgres" : MissingProgram(dir);
     if (missing.empty()) return dir;
-    config_says = where.pg_config + " --bindir says '" + dir.string() + "', which has no " + missing;
+    config_says =
+        where.pg_config + " --bindir says '" + dir.string() + "', which has no " + missing;
   } catch (const std::exception& e) {
     config_says = e.what();
   }
-  throw std::runtime_error("PostgreSQL server not found: no " + (where.versions_root / "<version>/bin").string() +
+  throw std::runtime_error("PostgreSQL server not found: no " +
+                           (where.versions_root / "<version>/bin").string() +
                            " holds postgres and initdb, and " + config_says +
                            " (apt-get install -y postgresql, or name the bin dir)");
 }
@@ -100,7 +102,9 @@ std::string ParsePgVersion(const std::string& output) {
 std::string PgServerVersion(const fs::path& bin) {
   const std::string out = CommandOutput({(bin / "postgres").string(), "--version"});
   const std::string v = ParsePgVersion(out);
-  if (v.empty()) throw std::runtime_error((bin / "postgres").string() + " --version said no version: " + Trim(out));
+  if (v.empty())
+    throw std::runtime_error((bin / "postgres").string() +
+                             " --version said no version: " + Trim(out));
   return v;
 }
 

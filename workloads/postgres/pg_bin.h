@@ -19,7 +19,8 @@ struct PgBinSearch {
 //    holds both;
 //  - else `pg_config --bindir` (run as an argv vector, no shell) if that holds both;
 //  - else std::runtime_error saying what was looked for.
-std::filesystem::path FindPgBin(const std::string& override_dir = "", const PgBinSearch& where = {});
+std::filesystem::path FindPgBin(const std::string& override_dir = "",
+                                const PgBinSearch& where = {});
 
 // The server's version from `<bin>/postgres --version`, e.g. "15.18". Throws
 // std::runtime_error if the program cannot run or says no version.

@@ -1,5 +1,7 @@
 // FindPgBin's order (override, newest numeric version, pg_config) on a fake tree, version
 // parsing, and what PostgresTarget records and refuses.
+#include "workloads/postgres/pg_bin.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <fstream>
 
 #include "framework/process.h"
-#include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_target.h"
 
 namespace crashlab::postgres {
@@ -81,7 +82,8 @@ TEST_F(FindPgBinTest, FallsBackToPgConfigBindir) {
   FakeBin(dir_.path() / "elsewhere" / "bin", "15.2");
   PgBinSearch w = Where();
   w.pg_config = (dir_.path() / "pg_config").string();
-  Script(w.pg_config, "test \"$1\" = --bindir || exit 1\necho " + (dir_.path() / "elsewhere" / "bin").string());
+  Script(w.pg_config,
+         "test \"$1\" = --bindir || exit 1\necho " + (dir_.path() / "elsewhere" / "bin").string());
   EXPECT_EQ(FindPgBin("", w), dir_.path() / "elsewhere" / "bin");
   // A version dir, when there is one, comes first.
   FakeBin(lib_ / "12" / "bin", "12.1");
@@ -104,7 +106,8 @@ TEST_F(FindPgBinTest, SaysWhatItLookedFor) {
     FindPgBin("", w);
     FAIL() << "accepted a pg_config bindir without the server";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("/crashlab-nonexistent/bin"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/crashlab-nonexistent/bin"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -155,7 +158,8 @@ TEST(PostgresTargetBin, ABadBinDirIsRefusedAtConstruction) {
   PostgresOptions o;
   o.dir = dir.path();
   o.bin_dir = dir.path() / "no-server-here";
-  if (::geteuid() == 0 && !LookupUser("postgres") && !LookupUser("nobody")) GTEST_SKIP() << "no user to drop to";
+  if (::geteuid() == 0 && !LookupUser("postgres") && !LookupUser("nobody"))
+    GTEST_SKIP() << "no user to drop to";
   EXPECT_THROW(PostgresTarget t(o), std::invalid_argument);
   EXPECT_NE(MissingPostgres(o.bin_dir).find("no-server-here"), std::string::npos);
 }
@@ -164,7 +168,8 @@ TEST(PostgresTargetBin, ABadBinDirIsRefusedAtConstruction) {
 // preload from there, and ld.so would only warn. The target must refuse to start instead.
 TEST(PostgresTargetBin, RefusesAPreloadItsUserCannotRead) {
   if (const std::string why = MissingPostgres(); !why.empty()) GTEST_SKIP() << why;
-  if (::geteuid() != 0) GTEST_SKIP() << "the server only runs as another user when the runner is root";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "the server only runs as another user when the runner is root";
   TempDir dir("pg-bin-preload-");
   fs::permissions(dir.path(), fs::perms(0755), fs::perm_options::replace);
   const fs::path home = dir.path() / "home";

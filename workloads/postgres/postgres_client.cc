@@ -33,33 +33,41 @@ const std::vector<Statement>& Statements(PgWorkload w) {
   };
   static const std::vector<Statement> bank = {
       {"lock",
-       "SELECT id, balance FROM accounts WHERE id = $1::int OR id = $2::int ORDER BY id FOR UPDATE"},
+       "SELECT id, balance FROM accounts WHERE id = $1::int OR id = $2::int ORDER BY id FOR "
+       "UPDATE"},
       {"debit", "UPDATE accounts SET balance = balance - $2::bigint WHERE id = $1::int"},
       {"credit", "UPDATE accounts SET balance = balance + $2::bigint WHERE id = $1::int"},
   };
   static const std::vector<Statement> critical = {
       {"user_upsert",
-       "INSERT INTO users(id, email, plan) VALUES ($1::bigint, 'u' || $1::bigint || '@crashlab.test', "
+       "INSERT INTO users(id, email, plan) VALUES ($1::bigint, 'u' || $1::bigint || "
+       "'@crashlab.test', "
        "$2::bigint) ON CONFLICT (id) DO UPDATE SET plan = EXCLUDED.plan"},
       {"user_plan", "UPDATE users SET plan = $2::bigint WHERE id = $1::bigint"},
       {"summary_ins",
-       "INSERT INTO summaries(id, user_id, video, version) VALUES ($1::bigint, $3::bigint, $4::int, "
+       "INSERT INTO summaries(id, user_id, video, version) VALUES ($1::bigint, $3::bigint, "
+       "$4::int, "
        "$2::bigint)"},
-      {"event_ins", "INSERT INTO usage_events(user_id, summary_id) VALUES ($2::bigint, $1::bigint)"},
+      {"event_ins",
+       "INSERT INTO usage_events(user_id, summary_id) VALUES ($2::bigint, $1::bigint)"},
       {"usage_inc", "UPDATE users SET usage_count = usage_count + 1 WHERE id = $1::bigint"},
       {"summary_upd", "UPDATE summaries SET version = $2::bigint WHERE id = $1::bigint"},
       {"summary_del", "DELETE FROM summaries WHERE id = $1::bigint"},
       {"link_ins",
-       "INSERT INTO share_links(id, user_id, slug) VALUES ($1::bigint, $3::bigint, 's' || $2::bigint)"},
+       "INSERT INTO share_links(id, user_id, slug) VALUES ($1::bigint, $3::bigint, 's' || "
+       "$2::bigint)"},
       {"read_user",
        "SELECT u.plan, s.id, s.version FROM users u LEFT JOIN summaries s ON s.user_id = u.id "
        "WHERE u.id = $1::bigint ORDER BY s.id DESC LIMIT 20"},
       {"read_slug", "SELECT id, user_id FROM share_links WHERE slug = 's' || $1::bigint"},
   };
   switch (w) {
-    case PgWorkload::kLedger: return ledger;
-    case PgWorkload::kBank: return bank;
-    case PgWorkload::kCritical: return critical;
+    case PgWorkload::kLedger:
+      return ledger;
+    case PgWorkload::kBank:
+      return bank;
+    case PgWorkload::kCritical:
+      return critical;
   }
   return ledger;
 }
@@ -110,7 +118,8 @@ PgConn::PgConn(const std::string& conninfo) {
   }
   // Notices and the FATAL a backend sends when its postmaster dies are expected here;
   // outcomes carry what matters.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
 }
 
 PgConn& PgConn::operator=(PgConn&& o) noexcept {
@@ -128,13 +137,15 @@ PgConn::~PgConn() {
 void PgConn::ExecOrThrow(const std::string& sql) {
   if (conn_ == nullptr) throw std::runtime_error("not connected");
   ResultPtr r = Wrap(PQexec(conn_, sql.c_str()));
-  if (!IsCommandOk(r.get())) throw std::runtime_error(sql.substr(0, 60) + ": " + PQerrorMessage(conn_));
+  if (!IsCommandOk(r.get()))
+    throw std::runtime_error(sql.substr(0, 60) + ": " + PQerrorMessage(conn_));
 }
 
 ResultPtr PgConn::QueryOrThrow(const std::string& sql) {
   if (conn_ == nullptr) throw std::runtime_error("not connected");
   ResultPtr r = Wrap(PQexec(conn_, sql.c_str()));
-  if (!IsCommandOk(r.get())) throw std::runtime_error(sql.substr(0, 60) + ": " + PQerrorMessage(conn_));
+  if (!IsCommandOk(r.get()))
+    throw std::runtime_error(sql.substr(0, 60) + ": " + PQerrorMessage(conn_));
   return r;
 }
 
@@ -143,7 +154,8 @@ Outcome ClassifyError(PGconn* conn, const PGresult* res) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   if (state == nullptr || std::strlen(state) < 2) return Outcome::kUnknown;  // no server verdict
   const char* sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-  if (sev && (std::strcmp(sev, "FATAL") == 0 || std::strcmp(sev, "PANIC") == 0)) return Outcome::kUnknown;
+  if (sev && (std::strcmp(sev, "FATAL") == 0 || std::strcmp(sev, "PANIC") == 0))
+    return Outcome::kUnknown;
   // Connection exception, insufficient resources, operator intervention (shutdown,
   // crash of another backend), system error, internal error: the server gave up on the
   // session, not on the statement.
@@ -165,14 +177,16 @@ bool PostgresClient::EnsureConnected() {
     PgConn c(options_.conninfo);
     for (const auto& s : Statements(options_.workload)) {
       ResultPtr r = Wrap(PQprepare(c.get(), s.name, s.sql, 0, nullptr));
-      if (!IsCommandOk(r.get())) throw std::runtime_error(std::string("prepare ") + s.name + ": " + c.Error());
+      if (!IsCommandOk(r.get()))
+        throw std::runtime_error(std::string("prepare ") + s.name + ": " + c.Error());
     }
     conn_ = std::move(c);
     backoff_ = std::chrono::milliseconds(0);
     return true;
   } catch (const std::exception&) {
     // Back off (2, 4, ... 50 ms) so a worker does not hammer a server that is restarting.
-    backoff_ = std::min(std::chrono::milliseconds(50), std::max(std::chrono::milliseconds(2), backoff_ * 2));
+    backoff_ = std::min(std::chrono::milliseconds(50),
+                        std::max(std::chrono::milliseconds(2), backoff_ * 2));
     next_connect_ = std::chrono::steady_clock::now() + backoff_;
     return false;
   }
@@ -186,9 +200,9 @@ void PostgresClient::Prepare(const DataModel& model) {
   c.ExecOrThrow(Schema(options_.workload));
   if (options_.amcheck) c.ExecOrThrow("CREATE EXTENSION IF NOT EXISTS amcheck");
   if (options_.workload == PgWorkload::kBank && model.accounts > 0) {
-    c.ExecOrThrow("INSERT INTO accounts(id, balance) SELECT g, " + std::to_string(model.initial_balance) +
-                  " FROM generate_series(0, " + std::to_string(model.accounts - 1) +
-                  ") g ON CONFLICT (id) DO NOTHING");
+    c.ExecOrThrow("INSERT INTO accounts(id, balance) SELECT g, " +
+                  std::to_string(model.initial_balance) + " FROM generate_series(0, " +
+                  std::to_string(model.accounts - 1) + ") g ON CONFLICT (id) DO NOTHING");
   }
 }
 
@@ -290,11 +304,16 @@ Outcome PostgresClient::Apply(const Op& op) {
   switch (options_.workload) {
     case PgWorkload::kLedger:
       switch (op.kind) {
-        case OpKind::kInsert: return Single("ins", {key, value}, false);
-        case OpKind::kUpdate: return Single("upd", {key, value}, true);
-        case OpKind::kDelete: return Single("del", {key}, true);
-        case OpKind::kMarker: return Single("marker", {MarkerName(op.key)}, false);
-        default: break;
+        case OpKind::kInsert:
+          return Single("ins", {key, value}, false);
+        case OpKind::kUpdate:
+          return Single("upd", {key, value}, true);
+        case OpKind::kDelete:
+          return Single("del", {key}, true);
+        case OpKind::kMarker:
+          return Single("marker", {MarkerName(op.key)}, false);
+        default:
+          break;
       }
       break;
     case PgWorkload::kBank:
@@ -304,11 +323,16 @@ Outcome PostgresClient::Apply(const Op& op) {
       const std::string user = std::to_string(UserKey(op.worker));
       const Table table = TableOf(op.key);
       if (op.kind == OpKind::kRead) return Read(op);
-      if (table == Table::kUser && op.kind == OpKind::kInsert) return Single("user_upsert", {key, value}, true);
-      if (table == Table::kUser && op.kind == OpKind::kUpdate) return Single("user_plan", {key, value}, true);
-      if (table == Table::kSummary && op.kind == OpKind::kUpdate) return Single("summary_upd", {key, value}, true);
-      if (table == Table::kSummary && op.kind == OpKind::kDelete) return Single("summary_del", {key}, true);
-      if (table == Table::kLink && op.kind == OpKind::kInsert) return Single("link_ins", {key, value, user}, false);
+      if (table == Table::kUser && op.kind == OpKind::kInsert)
+        return Single("user_upsert", {key, value}, true);
+      if (table == Table::kUser && op.kind == OpKind::kUpdate)
+        return Single("user_plan", {key, value}, true);
+      if (table == Table::kSummary && op.kind == OpKind::kUpdate)
+        return Single("summary_upd", {key, value}, true);
+      if (table == Table::kSummary && op.kind == OpKind::kDelete)
+        return Single("summary_del", {key}, true);
+      if (table == Table::kLink && op.kind == OpKind::kInsert)
+        return Single("link_ins", {key, value, user}, false);
       if (table == Table::kSummary && op.kind == OpKind::kInsert) {
         // The summary, its usage event and the user's usage counter: one transaction.
         if (!EnsureConnected()) return Outcome::kFail;
@@ -348,13 +372,15 @@ ObservedState PostgresClient::ReadState() {
   // through the primary key index, so a heap/index disagreement shows as an invariant.
   // jit off: a disabled plan type costs 1e10, which would trigger JIT compilation
   // (100+ ms per query, most of a cycle's checking time).
-  c.ExecOrThrow("SET jit = off; SET enable_indexscan = off; SET enable_indexonlyscan = off;"
-                "SET enable_bitmapscan = off");
+  c.ExecOrThrow(
+      "SET jit = off; SET enable_indexscan = off; SET enable_indexonlyscan = off;"
+      "SET enable_bitmapscan = off");
   switch (options_.workload) {
     case PgWorkload::kLedger: {
       auto r = c.QueryOrThrow("SELECT id, amount FROM orders");
       s.rows.reserve(static_cast<size_t>(PQntuples(r.get())));
-      for (int i = 0; i < PQntuples(r.get()); ++i) s.rows.emplace_back(ToInt(r.get(), i, 0), ToInt(r.get(), i, 1));
+      for (int i = 0; i < PQntuples(r.get()); ++i)
+        s.rows.emplace_back(ToInt(r.get(), i, 0), ToInt(r.get(), i, 1));
       auto m = c.QueryOrThrow("SELECT name FROM markers");
       for (int i = 0; i < PQntuples(m.get()); ++i) {
         if (auto k = ParseMarkerName(PQgetvalue(m.get(), i, 0))) s.markers.push_back(*k);
@@ -370,7 +396,8 @@ ObservedState PostgresClient::ReadState() {
     }
     case PgWorkload::kBank: {
       auto r = c.QueryOrThrow("SELECT id, balance FROM accounts");
-      for (int i = 0; i < PQntuples(r.get()); ++i) s.accounts.emplace_back(ToInt(r.get(), i, 0), ToInt(r.get(), i, 1));
+      for (int i = 0; i < PQntuples(r.get()); ++i)
+        s.accounts.emplace_back(ToInt(r.get(), i, 0), ToInt(r.get(), i, 1));
       break;
     }
     case PgWorkload::kCritical: {
@@ -380,13 +407,16 @@ ObservedState PostgresClient::ReadState() {
         s.counters.emplace_back(ToInt(u.get(), i, 0), ToInt(u.get(), i, 2));
       }
       auto sm = c.QueryOrThrow("SELECT id, version FROM summaries");
-      for (int i = 0; i < PQntuples(sm.get()); ++i) s.rows.emplace_back(ToInt(sm.get(), i, 0), ToInt(sm.get(), i, 1));
+      for (int i = 0; i < PQntuples(sm.get()); ++i)
+        s.rows.emplace_back(ToInt(sm.get(), i, 0), ToInt(sm.get(), i, 1));
       auto l = c.QueryOrThrow("SELECT id, substr(slug, 2)::bigint FROM share_links");
-      for (int i = 0; i < PQntuples(l.get()); ++i) s.rows.emplace_back(ToInt(l.get(), i, 0), ToInt(l.get(), i, 1));
+      for (int i = 0; i < PQntuples(l.get()); ++i)
+        s.rows.emplace_back(ToInt(l.get(), i, 0), ToInt(l.get(), i, 1));
       auto e = c.QueryOrThrow("SELECT user_id, summary_id FROM usage_events ORDER BY user_id, id");
       for (int i = 0; i < PQntuples(e.get()); ++i) {
         const int64_t user = ToInt(e.get(), i, 0);
-        if (s.lists.empty() || s.lists.back().first != user) s.lists.emplace_back(user, std::vector<int64_t>{});
+        if (s.lists.empty() || s.lists.back().first != user)
+          s.lists.emplace_back(user, std::vector<int64_t>{});
         s.lists.back().second.push_back(ToInt(e.get(), i, 1));
       }
       break;
@@ -400,7 +430,8 @@ void PostgresClient::Integrity(PgConn& c, ObservedState& s) {
   c.ExecOrThrow("CREATE EXTENSION IF NOT EXISTS amcheck");
   auto add = [&](const std::string& what) {
     s.integrity_ok = false;
-    if (s.integrity_detail.size() < 2000) s.integrity_detail += (s.integrity_detail.empty() ? "" : "; ") + what;
+    if (s.integrity_detail.size() < 2000)
+      s.integrity_detail += (s.integrity_detail.empty() ? "" : "; ") + what;
   };
   // Every B-tree of the workload's tables, with heapallindexed: each heap tuple must
   // have its index entry.
@@ -410,7 +441,8 @@ void PostgresClient::Integrity(PgConn& c, ObservedState& s) {
       "WHERE a.amname = 'btree' AND n.nspname = 'public'");
   for (int i = 0; i < PQntuples(idx.get()); ++i) {
     const std::string name = PQgetvalue(idx.get(), i, 0);
-    ResultPtr r = Wrap(PQexec(c.get(), ("SELECT bt_index_check('" + name + "'::regclass, true)").c_str()));
+    ResultPtr r =
+        Wrap(PQexec(c.get(), ("SELECT bt_index_check('" + name + "'::regclass, true)").c_str()));
     if (!IsCommandOk(r.get())) add("bt_index_check(" + name + "): " + c.Error());
   }
   auto tables = c.QueryOrThrow(
@@ -419,7 +451,8 @@ void PostgresClient::Integrity(PgConn& c, ObservedState& s) {
   for (int i = 0; i < PQntuples(tables.get()); ++i) {
     const std::string name = PQgetvalue(tables.get(), i, 0);
     ResultPtr r = Wrap(PQexec(
-        c.get(), ("SELECT blkno, offnum, msg FROM verify_heapam('" + name + "'::regclass) LIMIT 5").c_str()));
+        c.get(), ("SELECT blkno, offnum, msg FROM verify_heapam('" + name + "'::regclass) LIMIT 5")
+                     .c_str()));
     if (!IsCommandOk(r.get())) {
       add("verify_heapam(" + name + "): " + c.Error());
       continue;

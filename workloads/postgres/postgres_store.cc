@@ -20,9 +20,10 @@ std::unique_ptr<Workload> MakeWorkload(const Knobs& k) {
 std::string OnOff(bool b) { return b ? "on" : "off"; }
 
 Knob PgBinKnob() {
-  Knob k = Knob::String("pg_bin", "",
-                        "directory of the server programs (\"\": the newest /usr/lib/postgresql/*/bin, "
-                        "else pg_config --bindir); the report records the server version");
+  Knob k =
+      Knob::String("pg_bin", "",
+                   "directory of the server programs (\"\": the newest /usr/lib/postgresql/*/bin, "
+                   "else pg_config --bindir); the report records the server version");
   k.check = [](const std::string& v) -> std::string {
     if (v.empty()) return "";
     try {
@@ -71,20 +72,36 @@ std::vector<Preset> Presets() {
       {"postgres-kill",
        "PostgreSQL under SIGKILL of the postmaster while clients commit: acknowledged transactions "
        "survive crash recovery",
-       {"kill"}, Host::kLocal, {10, 4, "ops:200-600"}, {}, {"postgres", "kill"}},
+       {"kill"},
+       Host::kLocal,
+       {10, 4, "ops:200-600"},
+       {},
+       {"postgres", "kill"}},
       {"postgres-powercut",
        "PostgreSQL with its data dir on crashfs: power cut right after an acknowledged commit; "
        "acknowledged transactions survive crash recovery",
-       {"powercut"}, Host::kLocal, {3, 4, "ops:200-600"}, {}, {"postgres", "powercut"}},
+       {"powercut"},
+       Host::kLocal,
+       {3, 4, "ops:200-600"},
+       {},
+       {"postgres", "powercut"}},
       {"postgres-fsync-eio",
        "PostgreSQL whose fsync/fdatasync fail with EIO for a seeded window (syncfault preload or "
        "crashfs): it must PANIC, then recover every acknowledged commit",
-       {"fsync-eio"}, Host::kLocal, {3, 4, "ops:100-300"}, {{"window_min_ms", "300"}},
+       {"fsync-eio"},
+       Host::kLocal,
+       {3, 4, "ops:100-300"},
+       {{"window_min_ms", "300"}},
        {"postgres", "fsync-eio"}},
       {"postgres-container-restart",
-       "PostgreSQL in a container of a private podman/docker engine, data on a bind mount or a named "
+       "PostgreSQL in a container of a private podman/docker engine, data on a bind mount or a "
+       "named "
        "volume; kill/stop/restart/pause/restart-policy/recreate cycles",
-       {"container"}, Host::kContainer, {5, 4, "ops:100-400"}, {}, {"postgres", "container"}},
+       {"container"},
+       Host::kContainer,
+       {5, 4, "ops:100-400"},
+       {},
+       {"postgres", "container"}},
   };
 }
 
@@ -96,17 +113,20 @@ CRASHLAB_STORE(postgres) {
   s.description = "PostgreSQL (a throwaway cluster, clients on libpq)";
   s.knobs = {
       Knob::Bool("fsync", true, "PostgreSQL fsync"),
-      Knob::Choice("synchronous_commit", "on", {"on", "off", "local", "remote_write", "remote_apply"},
+      Knob::Choice("synchronous_commit", "on",
+                   {"on", "off", "local", "remote_write", "remote_apply"},
                    "PostgreSQL synchronous_commit"),
       Knob::Bool("full_page_writes", true, "PostgreSQL full_page_writes"),
-      Knob::Choice("wal_sync_method", "fdatasync", {"fdatasync", "fsync", "open_datasync", "open_sync"},
+      Knob::Choice("wal_sync_method", "fdatasync",
+                   {"fdatasync", "fsync", "open_datasync", "open_sync"},
                    "PostgreSQL wal_sync_method"),
       Knob::Choice("recovery_init_sync_method", "fsync", {"fsync", "syncfs"},
                    "how crash recovery first syncs the data dir (fsync: every file)"),
       Knob::Int("max_connections", 100, "PostgreSQL max_connections", 5, 10000),
       Knob::String("shared_buffers", "128MB", "PostgreSQL shared_buffers"),
       Knob::Int("accounts", 8, "bank: number of accounts", 2, 1000000),
-      Knob::Bool("amcheck", true, "run amcheck (bt_index_check, verify_heapam) after each recovery"),
+      Knob::Bool("amcheck", true,
+                 "run amcheck (bt_index_check, verify_heapam) after each recovery"),
       PgBinKnob(),
   };
   s.workloads = {"ledger", "bank", "critical"};
@@ -115,13 +135,15 @@ CRASHLAB_STORE(postgres) {
                      {"critical", "users/summaries/links/usage mix over 10 connections"}};
   s.capabilities = {capability::kProcesses, capability::kStorage, capability::kCheckpoint,
                     capability::kClusterKill};
-  s.prerequisites = {{"PostgreSQL server binaries and an unprivileged user", [] { return MissingPostgres(); }}};
+  s.prerequisites = {
+      {"PostgreSQL server binaries and an unprivileged user", [] { return MissingPostgres(); }}};
   s.hints = {{"error_log_markers", "PANIC"}};
   s.defaults = {10, 4, "ops:200-600"};
   s.build = BuildLocal;
   s.build_container = [](StoreContext& ctx) {
     const Knobs& k = ctx.knobs;
-    return BuildPostgresContainer(ctx, ParsePgWorkload(k.Get("workload")), Settings(k), MakeWorkload(k));
+    return BuildPostgresContainer(ctx, ParsePgWorkload(k.Get("workload")), Settings(k),
+                                  MakeWorkload(k));
   };
   s.presets = Presets();
   return s;

@@ -26,7 +26,8 @@ PgWorkload ParsePgWorkload(const std::string& name) {
   if (name == "ledger") return PgWorkload::kLedger;
   if (name == "bank") return PgWorkload::kBank;
   if (name == "critical") return PgWorkload::kCritical;
-  throw std::invalid_argument("postgres workload must be ledger, bank or critical, not '" + name + "'");
+  throw std::invalid_argument("postgres workload must be ledger, bank or critical, not '" + name +
+                              "'");
 }
 
 std::string MissingPostgres(const fs::path& bin_dir) {
@@ -53,7 +54,8 @@ PostgresTarget::PostgresTarget(PostgresOptions options) : options_(std::move(opt
       user_ = LookupUser("postgres");
       if (!user_) user_ = LookupUser("nobody");
     }
-    if (!user_) throw std::runtime_error("postgres: running as root and no unprivileged user to drop to");
+    if (!user_)
+      throw std::runtime_error("postgres: running as root and no unprivileged user to drop to");
   }
   options_.bin_dir = FindPgBin(options_.bin_dir.string());
   server_version_ = PgServerVersion(options_.bin_dir);
@@ -84,8 +86,16 @@ void PostgresTarget::InitDb() {
   }
   ::chmod(sock_.c_str(), 0700);
   ProcessOptions po;
-  po.argv = {(options_.bin_dir / "initdb").string(), "-D", data_.string(), "-A", "trust", "-U",
-             "postgres", "-E", "UTF8", "--locale=C"};
+  po.argv = {(options_.bin_dir / "initdb").string(),
+             "-D",
+             data_.string(),
+             "-A",
+             "trust",
+             "-U",
+             "postgres",
+             "-E",
+             "UTF8",
+             "--locale=C"};
   if (!options_.initdb_sync) po.argv.push_back("--no-sync");
   po.log = log_;
   po.user = user_;
@@ -113,8 +123,9 @@ void PostgresTarget::CheckRunAsCanReachHelpers() const {
     start = end + 1;
     if (lib.empty()) continue;
     if (std::string why = InaccessibleTo(lib, *user_); !why.empty()) {
-      throw std::runtime_error("postgres: " + why + ", so ld.so would ignore this LD_PRELOAD and the server " +
-                               "would run without it (copy it where " + user_->name + " can read it)");
+      throw std::runtime_error(
+          "postgres: " + why + ", so ld.so would ignore this LD_PRELOAD and the server " +
+          "would run without it (copy it where " + user_->name + " can read it)");
     }
   }
 }
@@ -135,9 +146,8 @@ void PostgresTarget::StartPostmaster() { postmaster_ = Process::Spawn(Postmaster
 ProcessOptions PostgresTarget::PostmasterOptions() const {
   ProcessOptions po;
   po.argv = {(options_.bin_dir / "postgres").string(), "-D", data_.string(), "-p",
-             std::to_string(port_), "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1",
-             "-c", "logging_collector=off", "-c", "log_min_messages=warning", "-c",
-             "log_checkpoints=off",
+             std::to_string(port_), "-k", sock_.string(), "-c", "listen_addresses=127.0.0.1", "-c",
+             "logging_collector=off", "-c", "log_min_messages=warning", "-c", "log_checkpoints=off",
              // Dynamic shared memory in the data dir (pg_dynshmem), not /dev/shm: a
              // SIGKILLed cluster that is never restarted (Ctrl-C) leaves nothing behind.
              "-c", "dynamic_shared_memory_type=mmap"};
@@ -159,7 +169,8 @@ void PostgresTarget::WaitReady() {
     ThrowIfInterrupted();
     const PGPing r = PQping(conninfo.c_str());
     if (r == PQPING_OK) return;
-    if (r == PQPING_NO_ATTEMPT) throw std::runtime_error("postgres: bad connection string " + conninfo);
+    if (r == PQPING_NO_ATTEMPT)
+      throw std::runtime_error("postgres: bad connection string " + conninfo);
     if (!postmaster_.Running()) {
       const std::string why = "postmaster " + postmaster_.DescribeExit() + " before it was ready";
       KillCluster();
@@ -168,9 +179,9 @@ void PostgresTarget::WaitReady() {
     }
     if (Clock::now() > deadline) {
       KillCluster();
-      throw Unrecoverable("postgres not ready after " + std::to_string(options_.ready_timeout.count()) +
-                              " ms",
-                          LogExcerpt());
+      throw Unrecoverable(
+          "postgres not ready after " + std::to_string(options_.ready_timeout.count()) + " ms",
+          LogExcerpt());
     }
     // Not a readiness sleep: the probe decides; this only paces the polling. A rejected
     // ping ("starting up") costs the recovering server a fork, so those are spaced more.
@@ -242,7 +253,8 @@ void PostgresTarget::Recover() {
   try {
     StartPostmaster();
   } catch (const std::exception& e) {
-    throw Unrecoverable(std::string("postgres: cannot spawn the postmaster: ") + e.what(), LogExcerpt());
+    throw Unrecoverable(std::string("postgres: cannot spawn the postmaster: ") + e.what(),
+                        LogExcerpt());
   }
   WaitReady();
 }

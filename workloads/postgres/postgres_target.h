@@ -27,7 +27,7 @@ inline constexpr int kPingPauseMs = 2;
 inline constexpr int kPingRejectedPauseMs = 5;
 
 struct PostgresOptions {
-  std::filesystem::path dir;                 // work dir: pg/data, pg/sock, postgres.log
+  std::filesystem::path dir;  // work dir: pg/data, pg/sock, postgres.log
   // The server programs (initdb, postgres, pgbench, ...): "" = FindPgBin(). The target
   // resolves it at construction; options().bin_dir is the directory in use.
   std::filesystem::path bin_dir;

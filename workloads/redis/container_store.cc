@@ -1,6 +1,8 @@
 // Redis in a container: the host's redis-server through the /usr bind mount, AOF on the
 // data mount, password in a 0600 config file in the run dir (never in argv), the
 // workloads/redis hiredis client.
+#include "workloads/redis/container_store.h"
+
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 #include "faults/container/container_target.h"
 #include "framework/process.h"
 #include "framework/unique_fd.h"
-#include "workloads/redis/container_store.h"
 #include "workloads/redis/redis_target.h"
 
 namespace fs = std::filesystem;
@@ -105,10 +106,11 @@ StoreParts BuildRedisContainer(StoreContext& ctx, std::unique_ptr<Workload> work
   ContainerHost host = MakeContainerHost(ctx, "redis");
   const fs::path server = FindRedisServer(ctx.knobs.Get("redis_server"));
   if (server.string().rfind("/usr/", 0) != 0) {
-    throw UsageError("redis_server=" + server.string() + ": containers see the host's /usr only", "redis_server");
+    throw UsageError("redis_server=" + server.string() + ": containers see the host's /usr only",
+                     "redis_server");
   }
-  auto store = std::make_unique<RedisContainerStore>(ctx.knobs.Get("appendfsync"),
-                                                     Millis(ctx.knobs.GetInt("command_timeout_ms")), server);
+  auto store = std::make_unique<RedisContainerStore>(
+      ctx.knobs.Get("appendfsync"), Millis(ctx.knobs.GetInt("command_timeout_ms")), server);
   return ContainerParts(std::move(host), std::move(store), std::move(workload));
 }
 

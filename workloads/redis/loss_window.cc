@@ -48,13 +48,15 @@ class InstantRecordingFault : public FaultWrapper {
 };
 
 std::string Describe(const Entry& e) {
-  std::string s = "op " + std::to_string(e.op.id) + " (" + std::string(ToString(e.op.kind)) + " key " +
-                  std::to_string(e.op.key);
+  std::string s = "op " + std::to_string(e.op.id) + " (" + std::string(ToString(e.op.kind)) +
+                  " key " + std::to_string(e.op.key);
   if (e.op.kind != OpKind::kMarker) s += " value " + std::to_string(e.op.value);
   return s + ", worker " + std::to_string(e.op.worker) + ", cycle " + std::to_string(e.cycle) + ")";
 }
 
-bool IsRowOp(OpKind k) { return k == OpKind::kInsert || k == OpKind::kUpdate || k == OpKind::kDelete; }
+bool IsRowOp(OpKind k) {
+  return k == OpKind::kInsert || k == OpKind::kUpdate || k == OpKind::kDelete;
+}
 
 class LossWindowChecker : public Checker {
  public:
@@ -73,7 +75,7 @@ class LossWindowChecker : public Checker {
     for (const auto& [kind, n] : inner.counts) {
       if (kind != anomaly::kLost && n > 0) r.counts[kind] = n;
     }
-    r.validity = !r.counts.empty() ? Validity::kInvalid
+    r.validity = !r.counts.empty()                      ? Validity::kInvalid
                  : inner.validity == Validity::kUnknown ? Validity::kUnknown
                                                         : Validity::kValid;
 
@@ -150,9 +152,9 @@ class LossWindowChecker : public Checker {
       std::vector<uint64_t> unknown_after;
     };
     std::unordered_map<int64_t, KeyOps> keys;
-    std::unordered_map<int64_t, uint64_t> markers;                       // marker -> entry
-    std::map<int64_t, std::unordered_map<int64_t, uint64_t>> appended;   // list -> elem -> entry
-    std::map<int64_t, std::vector<uint64_t>> increments;                 // counter -> ok entries
+    std::unordered_map<int64_t, uint64_t> markers;                      // marker -> entry
+    std::map<int64_t, std::unordered_map<int64_t, uint64_t>> appended;  // list -> elem -> entry
+    std::map<int64_t, std::vector<uint64_t>> increments;                // counter -> ok entries
     for (uint64_t i = 0; i < n; ++i) {
       const Entry& e = h[i];
       const Outcome o = Eff(e, i);
@@ -194,7 +196,8 @@ class LossWindowChecker : public Checker {
     }
 
     std::map<int64_t, std::unordered_set<int64_t>> present_elems;
-    for (const auto& [list, elems] : s.lists) present_elems[list].insert(elems.begin(), elems.end());
+    for (const auto& [list, elems] : s.lists)
+      present_elems[list].insert(elems.begin(), elems.end());
     for (const auto& [list, elems] : appended) {
       const auto& p = present_elems[list];
       for (const auto& [v, i] : elems) {
@@ -239,7 +242,8 @@ std::optional<int64_t> FaultClock::InstantOn(const History& history) const {
   return mark - start;
 }
 
-std::unique_ptr<Fault> RecordFaultInstant(std::unique_ptr<Fault> inner, std::shared_ptr<FaultClock> clock) {
+std::unique_ptr<Fault> RecordFaultInstant(std::unique_ptr<Fault> inner,
+                                          std::shared_ptr<FaultClock> clock) {
   return std::make_unique<InstantRecordingFault>(std::move(inner), std::move(clock));
 }
 

@@ -31,7 +31,8 @@ class FaultClock {
 };
 
 // Forwards everything to `inner`; Inject first marks `clock`.
-std::unique_ptr<Fault> RecordFaultInstant(std::unique_ptr<Fault> inner, std::shared_ptr<FaultClock> clock);
+std::unique_ptr<Fault> RecordFaultInstant(std::unique_ptr<Fault> inner,
+                                          std::shared_ptr<FaultClock> clock);
 
 // The instant of the latest fault on the history's clock, or nullopt if unknown.
 using FaultInstantFn = std::function<std::optional<int64_t>(const History&)>;
@@ -39,9 +40,9 @@ FaultInstantFn InstantOf(std::shared_ptr<const FaultClock> clock);
 
 // Stat names the loss-window checker reports (every cycle, 0 when nothing was lost).
 namespace loss_window {
-inline constexpr const char* kWindowMs = "loss_window_ms";         // oldest lost ack, ms before the fault
-inline constexpr const char* kLostInWindow = "lost_in_window";     // lost ops within the bound
-inline constexpr const char* kLostBeyond = "lost_beyond_window";   // lost ops beyond it (anomalies)
+inline constexpr const char* kWindowMs = "loss_window_ms";  // oldest lost ack, ms before the fault
+inline constexpr const char* kLostInWindow = "lost_in_window";    // lost ops within the bound
+inline constexpr const char* kLostBeyond = "lost_beyond_window";  // lost ops beyond it (anomalies)
 inline constexpr const char* kBoundMs = "loss_window_bound_ms";
 inline constexpr const char* kEstimated = "fault_instant_estimated";  // 1: no FaultClock mark
 }  // namespace loss_window

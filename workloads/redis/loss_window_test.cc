@@ -16,7 +16,8 @@ constexpr int64_t kFault = 10'000 * kMs;  // the fault fires 10 s into the histo
 class LossWindowTest : public ::testing::Test {
  protected:
   // Appends an op acknowledged (or completed) at `at_ms` on the history's clock.
-  uint64_t Add(OpKind kind, int64_t key, int64_t value, Outcome outcome, int64_t at_ms, uint16_t cycle = 1) {
+  uint64_t Add(OpKind kind, int64_t key, int64_t value, Outcome outcome, int64_t at_ms,
+               uint16_t cycle = 1) {
     Op op;
     op.kind = kind;
     op.key = key;
@@ -63,10 +64,10 @@ TEST_F(LossWindowTest, NothingLostIsValidWithAZeroWindow) {
 }
 
 TEST_F(LossWindowTest, LossesInsideTheWindowAreAStatNotAnAnomaly) {
-  Add(OpKind::kInsert, 1, 11, Outcome::kOk, 5000);   // survived
-  Add(OpKind::kInsert, 2, 22, Outcome::kOk, 9200);   // lost, 800 ms before the fault
-  Add(OpKind::kAppend, 0, 77, Outcome::kOk, 9500);   // lost, 500 ms
-  Add(OpKind::kMarker, 3, 0, Outcome::kOk, 9900);    // lost, 100 ms
+  Add(OpKind::kInsert, 1, 11, Outcome::kOk, 5000);  // survived
+  Add(OpKind::kInsert, 2, 22, Outcome::kOk, 9200);  // lost, 800 ms before the fault
+  Add(OpKind::kAppend, 0, 77, Outcome::kOk, 9500);  // lost, 500 ms
+  Add(OpKind::kMarker, 3, 0, Outcome::kOk, 9900);   // lost, 100 ms
   state_.rows = {{1, 11}};
   auto c = Make();
   const CheckResult r = Run(*c);
@@ -78,15 +79,16 @@ TEST_F(LossWindowTest, LossesInsideTheWindowAreAStatNotAnAnomaly) {
 }
 
 TEST_F(LossWindowTest, LossBeyondTheBoundIsLost) {
-  Add(OpKind::kInsert, 1, 11, Outcome::kOk, 7000);   // lost, 3000 ms before the fault
-  Add(OpKind::kInsert, 2, 22, Outcome::kOk, 9800);   // lost, 200 ms: inside
+  Add(OpKind::kInsert, 1, 11, Outcome::kOk, 7000);  // lost, 3000 ms before the fault
+  Add(OpKind::kInsert, 2, 22, Outcome::kOk, 9800);  // lost, 200 ms: inside
   auto c = Make();
   const CheckResult r = Run(*c);
   EXPECT_EQ(r.validity, Validity::kInvalid);
   EXPECT_EQ(r.Count(anomaly::kLost), 1u);
   ASSERT_EQ(r.anomalies.size(), 1u);
   EXPECT_EQ(r.anomalies[0].op_id, 0u);
-  EXPECT_NE(r.anomalies[0].detail.find("3000.0 ms before the fault"), std::string::npos) << r.anomalies[0].detail;
+  EXPECT_NE(r.anomalies[0].detail.find("3000.0 ms before the fault"), std::string::npos)
+      << r.anomalies[0].detail;
   EXPECT_DOUBLE_EQ(r.stats.at(loss_window::kWindowMs), 3000);
   EXPECT_EQ(r.stats.at(loss_window::kLostInWindow), 1);
   EXPECT_EQ(r.stats.at(loss_window::kLostBeyond), 1);

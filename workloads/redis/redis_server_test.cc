@@ -21,7 +21,8 @@ void Script(const fs::path& path, const std::string& body) {
 // Sets $PATH for one test.
 class ScopedPath {
  public:
-  explicit ScopedPath(const std::string& path) : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+  explicit ScopedPath(const std::string& path)
+      : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
     ::setenv("PATH", path.c_str(), 1);
   }
   ~ScopedPath() { ::setenv("PATH", old_.c_str(), 1); }
@@ -47,10 +48,10 @@ TEST(FindRedisServer, OverrideThenPath) {
   Script(a, "echo 'Redis server v=7.0.15 sha=0'");
   Script(b, "echo 'Redis server v=6.0.1 sha=0'");
   Script(dir.path() / "b" / "my-redis", "echo 'Redis server v=7.2.4 sha=0'");
-  const ScopedPath path((dir.path() / "nothing").string() + ":" + (dir.path() / "a").string() + ":" +
-                        (dir.path() / "b").string());
-  EXPECT_EQ(FindRedisServer(), a);                       // the first on $PATH
-  EXPECT_EQ(FindRedisServer(b.string()), b);             // a path wins
+  const ScopedPath path((dir.path() / "nothing").string() + ":" + (dir.path() / "a").string() +
+                        ":" + (dir.path() / "b").string());
+  EXPECT_EQ(FindRedisServer(), a);                                        // the first on $PATH
+  EXPECT_EQ(FindRedisServer(b.string()), b);                              // a path wins
   EXPECT_EQ(FindRedisServer("my-redis"), dir.path() / "b" / "my-redis");  // a name, on $PATH
   EXPECT_EQ(RedisServerVersion(FindRedisServer()), "7.0.15");
   EXPECT_EQ(RedisServerVersion(FindRedisServer("my-redis")), "7.2.4");

@@ -35,18 +35,22 @@ std::vector<Knob> RedisKnobs() {
       Knob::Choice("appendonly", "yes", {"yes", "no"}, "Redis AOF persistence"),
       Knob::Choice("appendfsync", "always", {"always", "everysec", "no"}, "AOF fsync policy"),
       Knob::String("save", "", "RDB snapshot schedule, e.g. \"900 1 300 10\"; \"\" = off"),
-      Knob::Choice("aof-use-rdb-preamble", "yes", {"yes", "no"}, "AOF rewrites start with an RDB image"),
+      Knob::Choice("aof-use-rdb-preamble", "yes", {"yes", "no"},
+                   "AOF rewrites start with an RDB image"),
       Knob::Choice("checker", "auto", {"auto", "strict", "window"},
                    "strict: no acknowledged write may be lost; window: losses allowed within "
                    "loss_window_ms before the fault; auto: window iff appendonly=yes and "
                    "appendfsync=everysec"),
-      Knob::Int("loss_window_ms", 1500, "window checker: how long before the fault an acknowledged "
-                "write may still be lost", 0, 3600000),
+      Knob::Int("loss_window_ms", 1500,
+                "window checker: how long before the fault an acknowledged "
+                "write may still be lost",
+                0, 3600000),
       Knob::Int("counters", 4, "kv: number of INCRBY counters", 1, 1000000),
       Knob::Int("accounts", 8, "bank: number of accounts", 2, 1000000),
-      Knob::Int("command_timeout_ms", 2000, "client command timeout (a frozen server gives unknown)", 1,
-                600000),
-      Knob::String("redis_server", "", "the redis-server program, a path or a name on PATH (\"\": redis-server); "
+      Knob::Int("command_timeout_ms", 2000,
+                "client command timeout (a frozen server gives unknown)", 1, 600000),
+      Knob::String("redis_server", "",
+                   "the redis-server program, a path or a name on PATH (\"\": redis-server); "
                    "the report records its version"),
   };
 }
@@ -69,7 +73,7 @@ std::function<std::unique_ptr<Checker>()> WindowChecker(const Knobs& k, Workload
                                                         std::shared_ptr<FaultClock> clock) {
   const std::string& mode = k.Get("checker");
   const bool window = mode == "window" || (mode == "auto" && k.Get("appendonly") == "yes" &&
-                                            k.Get("appendfsync") == "everysec");
+                                           k.Get("appendfsync") == "everysec");
   if (!window) return nullptr;
   const double bound = static_cast<double>(k.GetInt("loss_window_ms"));
   const bool ledger = k.Get("workload") == "ledger";
@@ -95,7 +99,9 @@ void AddWorkload(StoreParts& p, const Knobs& k) {
   auto clock = std::make_shared<FaultClock>();
   auto checker = WindowChecker(k, inner.get(), clock);
   p.workload = std::make_unique<RedisWorkload>(std::move(inner), std::move(checker));
-  p.wrap_fault = [clock](std::unique_ptr<Fault> f) { return RecordFaultInstant(std::move(f), clock); };
+  p.wrap_fault = [clock](std::unique_ptr<Fault> f) {
+    return RecordFaultInstant(std::move(f), clock);
+  };
 }
 
 StoreParts BuildLocal(StoreContext& ctx) {
@@ -134,20 +140,38 @@ StoreParts BuildContainer(StoreContext& ctx) {
 
 std::vector<Preset> Presets() {
   return {
-      {"redis-kill", "Redis (AOF, appendfsync=always by default) under SIGKILL of redis-server", {"kill"},
-       Host::kLocal, {10, 4, "ops:100-1000"}, {}, {"redis", "kill"}},
+      {"redis-kill",
+       "Redis (AOF, appendfsync=always by default) under SIGKILL of redis-server",
+       {"kill"},
+       Host::kLocal,
+       {10, 4, "ops:100-1000"},
+       {},
+       {"redis", "kill"}},
       {"redis-powercut",
        "Redis (AOF) on crashfs: power cut right after an acknowledged write; always keeps every "
        "acknowledged write, everysec loses at most about a second",
-       {"powercut"}, Host::kLocal, {5, 4, "ops:100-1000"}, {}, {"redis", "powercut"}},
+       {"powercut"},
+       Host::kLocal,
+       {5, 4, "ops:100-1000"},
+       {},
+       {"redis", "powercut"}},
       {"redis-fsync-eio",
-       "Redis whose fdatasync/fsync fail with EIO for a seeded window (syncfault, libfiu or crashfs), then "
+       "Redis whose fdatasync/fsync fail with EIO for a seeded window (syncfault, libfiu or "
+       "crashfs), then "
        "a kill: acknowledged writes survive the restart",
-       {"fsync-eio"}, Host::kLocal, {3, 4, "ops:100-500"}, {}, {"redis", "fsync-eio"}},
+       {"fsync-eio"},
+       Host::kLocal,
+       {3, 4, "ops:100-500"},
+       {},
+       {"redis", "fsync-eio"}},
       {"redis-container-restart",
-       "Redis (AOF) in a container of a private podman/docker engine, data on a bind mount, a named volume "
+       "Redis (AOF) in a container of a private podman/docker engine, data on a bind mount, a "
+       "named volume "
        "or only in the container's layer; container fault cycles",
-       {"container"}, Host::kContainer, {5, 2, "ops:100-400"}, {{"command_timeout_ms", "1000"}},
+       {"container"},
+       Host::kContainer,
+       {5, 2, "ops:100-400"},
+       {{"command_timeout_ms", "1000"}},
        {"redis", "container"}},
   };
 }

@@ -155,7 +155,8 @@ class RedisClient : public Client {
         throw std::runtime_error(std::string("redis prepare: ") + c->errstr);
       }
       ReplyPtr r(static_cast<redisReply*>(raw));
-      if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("redis prepare: " + ReplyText(r.get()));
+      if (r->type == REDIS_REPLY_ERROR)
+        throw std::runtime_error("redis prepare: " + ReplyText(r.get()));
     }
   }
 
@@ -302,7 +303,8 @@ fs::path OnPath(const std::string& name, std::string* searched) {
   std::stringstream dirs(*searched);
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
-    if (!dir.empty() && IsExecutableFile(fs::path(dir) / name)) return fs::absolute(fs::path(dir) / name);
+    if (!dir.empty() && IsExecutableFile(fs::path(dir) / name))
+      return fs::absolute(fs::path(dir) / name);
   }
   return {};
 }
@@ -313,12 +315,15 @@ fs::path FindRedisServer(const std::string& override_path) {
   if (!override_path.empty()) {
     if (override_path.find('/') != std::string::npos) {
       if (!IsExecutableFile(override_path)) {
-        throw std::invalid_argument("redis server '" + override_path + "' is not an executable file");
+        throw std::invalid_argument("redis server '" + override_path +
+                                    "' is not an executable file");
       }
       return fs::absolute(override_path);
     }
     fs::path p = OnPath(override_path, &searched);
-    if (p.empty()) throw std::invalid_argument("redis server '" + override_path + "' not found on PATH (" + searched + ")");
+    if (p.empty())
+      throw std::invalid_argument("redis server '" + override_path + "' not found on PATH (" +
+                                  searched + ")");
     return p;
   }
   fs::path p = OnPath("redis-server", &searched);
@@ -341,7 +346,8 @@ std::string RedisServerVersion(const fs::path& server) {
   const std::string out = CommandOutput({server.string(), "--version"});
   const std::string v = ParseRedisVersion(out);
   if (v.empty()) {
-    throw std::runtime_error(server.string() + " --version said no version: " + out.substr(0, out.find('\n')));
+    throw std::runtime_error(server.string() +
+                             " --version said no version: " + out.substr(0, out.find('\n')));
   }
   return v;
 }
@@ -362,18 +368,21 @@ void ValidateSaveSchedule(const std::string& save) {
   while (in >> word) {
     auto v = ParseInt(word);
     if (!v || *v <= 0) {
-      throw std::invalid_argument("bad save schedule '" + save +
-                                  "': expected \"\" or pairs of positive integers (\"900 1 300 10\")");
+      throw std::invalid_argument(
+          "bad save schedule '" + save +
+          "': expected \"\" or pairs of positive integers (\"900 1 300 10\")");
     }
     ++n;
   }
   if (n % 2 != 0) {
-    throw std::invalid_argument("bad save schedule '" + save + "': seconds and changes come in pairs");
+    throw std::invalid_argument("bad save schedule '" + save +
+                                "': seconds and changes come in pairs");
   }
 }
 
 RedisTarget::RedisTarget(RedisOptions options) : options_(std::move(options)) {
-  auto one_of = [](const std::string& name, const std::string& v, std::initializer_list<const char*> ok) {
+  auto one_of = [](const std::string& name, const std::string& v,
+                   std::initializer_list<const char*> ok) {
     for (const char* o : ok) {
       if (v == o) return;
     }
@@ -411,8 +420,10 @@ void RedisTarget::WriteConfig() const {
   conf += options_.save.empty() ? std::string("save \"\"\n") : "save " + options_.save + "\n";
   conf += "requirepass " + Quote(endpoint_.password) + "\n";
   const fs::path path = ConfigPath();
-  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(errno));
+  const UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd)
+    throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(errno));
   bool ok = ::fchmod(fd.get(), 0600) == 0;
   size_t off = 0;
   while (ok && off < conf.size()) {
@@ -422,7 +433,8 @@ void RedisTarget::WriteConfig() const {
     if (ok) off += static_cast<size_t>(w);
   }
   const int saved = errno;
-  if (!ok) throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(saved));
+  if (!ok)
+    throw std::runtime_error("redis: cannot write " + path.string() + ": " + std::strerror(saved));
 }
 
 void RedisTarget::SpawnAndWait() {
@@ -458,8 +470,10 @@ void RedisTarget::SpawnAndWait() {
       if (c != nullptr) {
         ReplyPtr r = Command(c.get(), "PING");
         if (r != nullptr && r->type == REDIS_REPLY_STATUS && ReplyText(r.get()) == "PONG") return;
-        if (r != nullptr && r->type == REDIS_REPLY_ERROR && ReplyText(r.get()).rfind("LOADING", 0) != 0) {
-          throw Unrecoverable("redis-server answered PING with " + ReplyText(r.get()), TailFile(LogPath()));
+        if (r != nullptr && r->type == REDIS_REPLY_ERROR &&
+            ReplyText(r.get()).rfind("LOADING", 0) != 0) {
+          throw Unrecoverable("redis-server answered PING with " + ReplyText(r.get()),
+                              TailFile(LogPath()));
         }
       } else if (err.rfind("AUTH: ", 0) == 0 && err.find("LOADING") == std::string::npos) {
         throw Unrecoverable("redis-server refused the run's password: " + err, TailFile(LogPath()));
@@ -507,7 +521,8 @@ void RedisTarget::Recover() {
   if (old > 0) {
     // Proves the old server gone (reaped, group empty) before a new one opens the dir.
     process_.KillAndReap();
-    if (!PidGone(old)) throw std::runtime_error("redis: old pid " + std::to_string(old) + " still exists");
+    if (!PidGone(old))
+      throw std::runtime_error("redis: old pid " + std::to_string(old) + " still exists");
   }
   SpawnAndWait();
 }
@@ -547,7 +562,8 @@ ObservedState ReadRedisState(const Endpoint& endpoint) {
   ContextPtr c = Connect(ep, &err);
   if (c == nullptr) throw std::runtime_error("redis read-back: " + err);
   auto fail = [&](const std::string& what) -> std::runtime_error {
-    return std::runtime_error("redis read-back: " + what + (c->err ? std::string(": ") + c->errstr : ""));
+    return std::runtime_error("redis read-back: " + what +
+                              (c->err ? std::string(": ") + c->errstr : ""));
   };
 
   std::vector<std::string> keys;
@@ -557,7 +573,8 @@ ObservedState ReadRedisState(const Endpoint& endpoint) {
     ReplyPtr r = Command(c.get(), "SCAN %b COUNT 1000", cursor.data(), cursor.size());
     if (r == nullptr) throw fail("SCAN");
     if (r->type == REDIS_REPLY_ERROR) throw fail("SCAN: " + ReplyText(r.get()));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
       throw fail("SCAN: unexpected reply");
     }
     cursor = ReplyText(r->element[0]);
@@ -604,8 +621,10 @@ ObservedState ReadRedisState(const Endpoint& endpoint) {
       }
       if (prefix == "m:") {
         auto m = ParseMarkerName(std::string(rest));
-        if (m) s.markers.push_back(*m);
-        else problem("unexpected key " + k);
+        if (m)
+          s.markers.push_back(*m);
+        else
+          problem("unexpected key " + k);
         continue;
       }
       auto id = ParseInt(rest);
@@ -621,8 +640,10 @@ ObservedState ReadRedisState(const Endpoint& endpoint) {
         std::vector<int64_t> elems;
         for (size_t j = 0; j < r->elements; ++j) {
           auto v = ParseInt(ReplyText(r->element[j]));
-          if (v) elems.push_back(*v);
-          else problem("list " + k + " holds a non-integer element");
+          if (v)
+            elems.push_back(*v);
+          else
+            problem("list " + k + " holds a non-integer element");
         }
         s.lists.emplace_back(*id, std::move(elems));
         continue;
@@ -636,10 +657,14 @@ ObservedState ReadRedisState(const Endpoint& endpoint) {
         problem("key " + k + " holds a non-integer value");
         continue;
       }
-      if (prefix == "r:") s.rows.emplace_back(*id, *v);
-      else if (prefix == "c:") s.counters.emplace_back(*id, *v);
-      else if (prefix == "a:") s.accounts.emplace_back(*id, *v);
-      else problem("unexpected key " + k);
+      if (prefix == "r:")
+        s.rows.emplace_back(*id, *v);
+      else if (prefix == "c:")
+        s.counters.emplace_back(*id, *v);
+      else if (prefix == "a:")
+        s.accounts.emplace_back(*id, *v);
+      else
+        problem("unexpected key " + k);
     }
   }
   for (size_t i = 0; i < problems.size(); ++i) s.integrity_detail += (i ? "; " : "") + problems[i];

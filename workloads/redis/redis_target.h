@@ -17,9 +17,9 @@ namespace crashlab::redis {
 struct RedisOptions {
   // Holds redis.conf (mode 0600: it carries the password), redis.log and data/.
   std::filesystem::path work_dir;
-  std::string appendonly = "yes";        // yes | no
-  std::string appendfsync = "always";    // always | everysec | no
-  std::string save;                      // RDB schedule ("900 1 300 10"); "" = off
+  std::string appendonly = "yes";      // yes | no
+  std::string appendfsync = "always";  // always | everysec | no
+  std::string save;                    // RDB schedule ("900 1 300 10"); "" = off
   std::string aof_use_rdb_preamble = "yes";
   // A frozen server must cost a client this much, then kUnknown; never a hang.
   std::chrono::milliseconds command_timeout{2000};

@@ -99,7 +99,7 @@ class SocketServer {
     fds_.push_back({fd.get(), POLLIN, 0});
     owned_.push_back(std::move(fd));
   }
-  std::vector<pollfd> fds_;     // [0]: the listening socket
+  std::vector<pollfd> fds_;      // [0]: the listening socket
   std::vector<UniqueFd> owned_;  // owns fds_[i].fd
 };
 
@@ -160,15 +160,25 @@ int main(int argc, char** argv) {
   int busy_ms = 10000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--db") path = v;
-    else if (k == "--journal-mode") journal = v;
-    else if (k == "--synchronous") sync = v;
-    else if (k == "--busy-timeout-ms") busy_ms = std::stoi(v);
-    else if (k == "--listen") listen_path = v;
-    else Fail("unknown argument " + k);
+    if (k == "--db")
+      path = v;
+    else if (k == "--journal-mode")
+      journal = v;
+    else if (k == "--synchronous")
+      sync = v;
+    else if (k == "--busy-timeout-ms")
+      busy_ms = std::stoi(v);
+    else if (k == "--listen")
+      listen_path = v;
+    else
+      Fail("unknown argument " + k);
   }
-  if (path.empty()) Fail("usage: crashlab-sqlite-agent --db PATH [--journal-mode M] [--synchronous S] [--listen SOCKET]");
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (path.empty())
+    Fail(
+        "usage: crashlab-sqlite-agent --db PATH [--journal-mode M] [--synchronous S] [--listen "
+        "SOCKET]");
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
     Fail("open " + path + ": " + sqlite3_errmsg(db));
   }
   sqlite3_busy_timeout(db, busy_ms);
@@ -180,8 +190,9 @@ int main(int argc, char** argv) {
   Stmt update("UPDATE orders SET amount = ?2 WHERE id = ?1");
   Stmt del("DELETE FROM orders WHERE id = ?1");
   Stmt marker("INSERT INTO markers(name) VALUES(?1)");
-  Stmt incr("INSERT INTO counters(id, value) VALUES(?1, ?2) "
-            "ON CONFLICT(id) DO UPDATE SET value = value + excluded.value");
+  Stmt incr(
+      "INSERT INTO counters(id, value) VALUES(?1, ?2) "
+      "ON CONFLICT(id) DO UPDATE SET value = value + excluded.value");
   Stmt append("INSERT INTO lists(list, elem) VALUES(?1, ?2)");
   Stmt balance("SELECT balance FROM accounts WHERE id = ?1");
   Stmt move("UPDATE accounts SET balance = balance + ?2 WHERE id = ?1");
@@ -191,7 +202,8 @@ int main(int argc, char** argv) {
 
   SocketServer server;
   const bool listening = !listen_path.empty();
-  if (listening && !server.Listen(listen_path)) Fail("listen on " + listen_path + ": " + std::strerror(errno));
+  if (listening && !server.Listen(listen_path))
+    Fail("listen on " + listen_path + ": " + std::strerror(errno));
   const char ready = proto::kReady;
   if (!listening && !WriteFull(proto::kAgentReplyFd, &ready, 1)) return 4;
 

@@ -1,5 +1,7 @@
 // SQLite in containers: the SQLite agent (workloads/sqlite) in --listen mode, one agent
 // container per worker on one database.
+#include "workloads/sqlite/container_store.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sqlite3.h>
@@ -15,7 +17,6 @@
 #include "faults/container/container_target.h"
 #include "framework/process.h"
 #include "framework/unique_fd.h"
-#include "workloads/sqlite/container_store.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/sqlite_target.h"
 
@@ -144,7 +145,8 @@ class SqliteContainerStore : public ContainerStore {
 StoreParts BuildSqliteContainer(StoreContext& ctx, std::unique_ptr<Workload> workload) {
   const Knobs& k = ctx.knobs;
   // One agent (one connection at a time) per worker.
-  ContainerHost host = MakeContainerHost(ctx, "sqlite", {"bind", "volume", "none"}, /*per_worker=*/true);
+  ContainerHost host =
+      MakeContainerHost(ctx, "sqlite", {"bind", "volume", "none"}, /*per_worker=*/true);
   auto store = std::make_unique<SqliteContainerStore>(k.Get("journal_mode"), k.Get("synchronous"),
                                                       Millis(k.GetInt("op_timeout_ms")));
   return ContainerParts(std::move(host), std::move(store), std::move(workload));

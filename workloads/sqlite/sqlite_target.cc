@@ -127,8 +127,9 @@ void SqliteTarget::SpawnAgents() {
     ProcessOptions po;
     po.argv = options_.agent_wrapper;
     po.argv.push_back(exe.string());
-    for (const auto& a : {std::string("--db"), DbPath().string(), std::string("--journal-mode"),
-                          options_.journal_mode, std::string("--synchronous"), options_.synchronous}) {
+    for (const auto& a :
+         {std::string("--db"), DbPath().string(), std::string("--journal-mode"),
+          options_.journal_mode, std::string("--synchronous"), options_.synchronous}) {
       po.argv.push_back(a);
     }
     po.env = options_.agent_env;
@@ -151,10 +152,12 @@ void SqliteTarget::SpawnAgents() {
     std::string msg;
     char buf[512];
     ssize_t n;
-    while ((n = ::read(a->from_agent.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(a->from_agent.get(), buf, sizeof buf)) > 0)
+      msg.append(buf, static_cast<size_t>(n));
     a->process.WaitFor(Millis(2000));
-    const std::string why = b == -2 ? "not ready after 30 s" : "agent " + a->process.DescribeExit() +
-                                                                   (msg.empty() ? "" : ": " + msg);
+    const std::string why =
+        b == -2 ? "not ready after 30 s"
+                : "agent " + a->process.DescribeExit() + (msg.empty() ? "" : ": " + msg);
     KillAgents();
     throw Unrecoverable("sqlite database " + DbPath().string() + " cannot be opened: " + why,
                         LogExcerpt());
@@ -169,7 +172,8 @@ std::vector<Process*> SqliteTarget::Processes() {
 
 std::unique_ptr<Client> SqliteTarget::NewClient(int worker) {
   std::shared_ptr<Agent> agent;
-  if (!agents_.empty() && worker >= 0) agent = agents_[static_cast<size_t>(worker) % agents_.size()];
+  if (!agents_.empty() && worker >= 0)
+    agent = agents_[static_cast<size_t>(worker) % agents_.size()];
   return std::make_unique<SqliteClient>(std::move(agent), DbPath());
 }
 
@@ -198,7 +202,8 @@ void Query(sqlite3* db, const char* sql, F&& row) {
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
   sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) throw std::runtime_error(std::string("query '") + sql + "': " + sqlite3_errstr(rc));
+  if (rc != SQLITE_DONE)
+    throw std::runtime_error(std::string("query '") + sql + "': " + sqlite3_errstr(rc));
 }
 }  // namespace
 

@@ -13,10 +13,10 @@
 namespace crashlab::sqlite {
 
 struct SqliteOptions {
-  std::filesystem::path dir;          // the database lives at dir/crashlab.db
-  std::string journal_mode = "wal";   // wal | delete | truncate | persist
-  std::string synchronous = "full";   // off | normal | full | extra
-  int writers = 1;                    // concurrent writer agent processes
+  std::filesystem::path dir;         // the database lives at dir/crashlab.db
+  std::string journal_mode = "wal";  // wal | delete | truncate | persist
+  std::string synchronous = "full";  // off | normal | full | extra
+  int writers = 1;                   // concurrent writer agent processes
   // Extra environment for the agents (e.g. an LD_PRELOAD fault library).
   std::map<std::string, std::string> agent_env;
   // Program prefix (e.g. {"fiu-run", "-x", ...}) the agent runs under.
