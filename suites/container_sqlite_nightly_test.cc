@@ -3,7 +3,7 @@
 // ctest: labels=suite;container;nightly timeout=1800
 #include <gtest/gtest.h>
 
-#include "faults/container/testing/container_test.h"
+#include "workloads/container/testing/container_test.h"
 
 namespace crashlab {
 namespace {

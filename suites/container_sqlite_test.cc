@@ -8,7 +8,7 @@
 
 #include <thread>
 
-#include "faults/container/testing/container_test.h"
+#include "workloads/container/testing/container_test.h"
 
 namespace crashlab {
 namespace {

@@ -4,7 +4,7 @@
 // ctest: labels=suite;container;fast timeout=600
 #include <gtest/gtest.h>
 
-#include "faults/container/testing/container_test.h"
+#include "workloads/container/testing/container_test.h"
 
 namespace crashlab {
 namespace {

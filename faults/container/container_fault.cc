@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "faults/container/container_target.h"
-#include "faults/container/engine.h"
+#include "workloads/container/container_target.h"
+#include "workloads/container/engine.h"
 
 namespace crashlab::container {
 

@@ -16,6 +16,7 @@ install(FILES ${PROJECT_BINARY_DIR}/crashlabConfig.cmake
 # pkg-config: the static libraries, each before the ones it uses (the linker reads them
 # once, in order). Every crashlab_public_library must be listed.
 set(_pc_order crashlab_testing crashlab_fault_powercut crashlab_fault_syncerror crashlab_fault_container
+  crashlab_container_host
   crashlab_fault_process crashlab_storage crashlab_crashfs crashlab_syncfault_ctl crashlab_fiu crashlab_framework)
 get_property(_public GLOBAL PROPERTY CRASHLAB_PUBLIC_LIBRARIES)
 foreach(lib IN LISTS _public)

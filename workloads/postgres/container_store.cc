@@ -4,9 +4,9 @@
 
 #include <libpq-fe.h>
 
-#include "faults/container/container_host.h"
-#include "faults/container/container_target.h"
 #include "framework/process.h"
+#include "workloads/container/container_host.h"
+#include "workloads/container/container_target.h"
 #include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_client.h"
 

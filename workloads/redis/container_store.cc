@@ -12,10 +12,10 @@
 #include <fstream>
 #include <random>
 
-#include "faults/container/container_host.h"
-#include "faults/container/container_target.h"
 #include "framework/process.h"
 #include "framework/unique_fd.h"
+#include "workloads/container/container_host.h"
+#include "workloads/container/container_target.h"
 #include "workloads/redis/redis_target.h"
 
 namespace fs = std::filesystem;

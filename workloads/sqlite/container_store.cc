@@ -13,10 +13,10 @@
 #include <cstring>
 #include <thread>
 
-#include "faults/container/container_host.h"
-#include "faults/container/container_target.h"
 #include "framework/process.h"
 #include "framework/unique_fd.h"
+#include "workloads/container/container_host.h"
+#include "workloads/container/container_target.h"
 #include "workloads/sqlite/protocol.h"
 #include "workloads/sqlite/sqlite_target.h"
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "faults/container/container_target.h"
-#include "faults/container/engine.h"
 #include "framework/registry.h"
+#include "workloads/container/container_target.h"
+#include "workloads/container/engine.h"
 
 namespace crashlab::container {
 

@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "faults/container/engine.h"
 #include "framework/process.h"
 #include "framework/testing/crash_test.h"
+#include "workloads/container/engine.h"
 
 namespace crashlab::testing {
 

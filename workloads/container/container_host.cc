@@ -1,9 +1,7 @@
 // MakeContainerHost and ContainerParts.
-#include "faults/container/container_host.h"
+#include "workloads/container/container_host.h"
 
 #include <algorithm>
-
-#include "faults/container/container_fault.h"
 
 namespace crashlab::container {
 

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "faults/container/engine.h"
 #include "framework/target.h"
+#include "workloads/container/engine.h"
 
 namespace crashlab::container {
 

@@ -1,6 +1,6 @@
 // ContainerTarget: container lifecycle through the Engine, storage modes, readiness,
 // and the proof that a stopped container's processes are gone before it starts again.
-#include "faults/container/container_target.h"
+#include "workloads/container/container_target.h"
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 // Engine: podman with a private root and containers.conf, or a private dockerd child;
 // every CLI call is an argv vector through RunCommand; teardown leaves nothing behind.
-#include "faults/container/engine.h"
+#include "workloads/container/engine.h"
 
 #include <fcntl.h>
 #include <signal.h>
