@@ -1,6 +1,7 @@
 // toykv: a tiny key-value "database" standing in for your own program. It reads
 // "PUT <key> <value>" lines on stdin, appends them to a log file, fdatasyncs, answers
-// "OK" (the log's directory is synced at start, so the file itself survives a power cut).
+// "OK" (at start it syncs the log's directory, so the file itself survives a power cut,
+// and cuts off a torn last record).
 // With --buffered it answers before writing and flushes every 16 puts: the kind of
 // durability bug crashlab exists to catch.
 #include <fcntl.h>
@@ -24,9 +25,18 @@ int main(int argc, char** argv) {
     std::cerr << "usage: toykv [--buffered] LOGFILE\n";
     return 2;
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::perror("open");
+    return 1;
+  }
+  // Recovery: a power cut can leave the last, never acknowledged record torn (no newline).
+  // Cut it off, or the next record would be appended to its bytes and read back as one.
+  off_t end = ::lseek(fd, 0, SEEK_END);
+  char c = 0;
+  while (end > 0 && ::pread(fd, &c, 1, end - 1) == 1 && c != '\n') --end;
+  if (::ftruncate(fd, end) != 0 || ::fdatasync(fd) != 0) {
+    std::perror("recover");
     return 1;
   }
   // A new file is durable only once its directory entry is: sync the directory too.
