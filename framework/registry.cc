@@ -207,7 +207,7 @@ std::vector<Knob> Registry::KnobsFor(const Scenario& s,
        s.host == Host::kContainer ? s.store->container_knobs : s.store->local_knobs) {
     AddKnob(knobs, k);
   }
-  if (storage_ && s.host == Host::kLocal && caps.count(capability::kStorage)) {
+  if (UsesStorage(s)) {
     for (const auto& k : storage_->knobs) AddKnob(knobs, k);
   }
   std::map<std::string, std::string> defaults;
@@ -224,10 +224,13 @@ std::vector<Knob> Registry::KnobsFor(const Scenario& s,
   return knobs;
 }
 
+bool Registry::UsesStorage(const Scenario& s) const {
+  return storage_ && Capabilities(*s.store, s.host).count(capability::kStorage) != 0;
+}
+
 std::map<std::string, std::string> Registry::NotOffered(const Scenario& s) const {
   std::map<std::string, std::string> out;
-  const auto caps = Capabilities(*s.store, s.host);
-  if (!storage_ || caps.count(capability::kStorage)) return out;
+  if (!storage_ || UsesStorage(s)) return out;
   const std::string why =
       s.host == Host::kContainer
           ? "the store runs in a container: its data is on the engine's bind mount or volume "

@@ -166,6 +166,10 @@ class Registry {
   // Every knob a scenario with these faults accepts, with the scenario's defaults, in
   // the order: schedule, fault, store, storage, faults.
   std::vector<Knob> KnobsFor(const Scenario& s, const std::vector<const FaultSpec*>& faults) const;
+  // True iff the scenario's store keeps its data on the registered storage layer (a
+  // local host whose store has capability kStorage): the run makes one, `storage=`
+  // and `sync_fault=` apply.
+  bool UsesStorage(const Scenario& s) const;
   // Knobs a scenario does not offer, with the reason (e.g. storage in containers).
   std::map<std::string, std::string> NotOffered(const Scenario& s) const;
   // What the scenario needs, in order: store, storage, faults.

@@ -84,12 +84,6 @@ struct BuiltScenario {
   std::unique_ptr<Fault> fault;
 };
 
-bool UsesStorage(const ResolvedRequest& r) {
-  return r.scenario.host == Host::kLocal &&
-         r.scenario.store->capabilities.count(capability::kStorage) &&
-         Registry::Global().storage() != nullptr;
-}
-
 std::unique_ptr<Fault> BuildFaults(const ResolvedRequest& r, FaultContext& ctx) {
   std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults;
   for (const auto* f : r.faults) faults.emplace_back(f->name, f->build(ctx));
@@ -100,7 +94,8 @@ std::unique_ptr<Fault> BuildFaults(const ResolvedRequest& r, FaultContext& ctx) 
 BuiltScenario Build(const ResolvedRequest& r, const std::filesystem::path& work_dir) {
   const StoreSpec& store = *r.scenario.store;
   BuiltScenario b;
-  if (UsesStorage(r)) b.storage = Registry::Global().storage()->make(r.knobs, r.options, work_dir);
+  if (Registry::Global().UsesStorage(r.scenario))
+    b.storage = Registry::Global().storage()->make(r.knobs, r.options, work_dir);
   StoreContext sctx{r.options, r.knobs, work_dir, b.storage, {}, {}};
   for (const auto* f : r.faults) {
     if (f->prepare_store) f->prepare_store(sctx);
@@ -139,7 +134,8 @@ std::string MissingPrerequisite(const ResolvedRequest& r) {
   for (const auto& p : Registry::Global().PrerequisitesFor(r.scenario, r.faults)) {
     if (std::string why = p.missing(); !why.empty()) return why;
   }
-  if (const StorageSpec* st = Registry::Global().storage(); st && UsesStorage(r) && st->missing) {
+  if (const StorageSpec* st = Registry::Global().storage();
+      st && Registry::Global().UsesStorage(r.scenario) && st->missing) {
     return st->missing(r.knobs);
   }
   return "";
