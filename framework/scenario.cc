@@ -2,8 +2,10 @@
 #include "framework/scenario.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "framework/process.h"
+#include "framework/log.h"
 #include "framework/report.h"
 
 namespace crashlab {
@@ -174,6 +176,10 @@ RunReport RunScenario(const ScenarioRequest& req) {
     throw PrerequisiteMissing(r.scenario.name + " cannot run here: " + why);
   }
   supervisor::Init();
+  std::optional<log::RunLog> run_log;
+  if (!req.report_dir.empty()) run_log.emplace(req.report_dir / "run.log");
+  log::Info("scenario " + r.scenario.name + (req.command_line.empty() ? "" : ": " + req.command_line));
+  for (const auto& [k, v] : r.knobs.All()) log::Debug("knob " + k + "=" + v);
   TempDir work("crashlab-" + r.scenario.name + "-", req.work_base);
   if (req.keep_data) work.Keep();
   RunReport report;
@@ -191,7 +197,11 @@ RunReport RunScenario(const ScenarioRequest& req) {
   for (const auto& [k, v] : storage_config) report.config.emplace(k, v);
   report.config["host"] = ToString(r.scenario.host);
   if (!req.spec_file.empty()) report.config["spec_file"] = req.spec_file.string();
+  report.knobs_set = req.set;
+  report.command_line = req.command_line;
   report.replay = ReplayCommand(req, report);
+  log::Info(std::string("verdict ") + std::string(ToString(report.verdict)) + ": " +
+            SummarySentence(report));
   if (!req.report_dir.empty()) WriteReports(report, req.report_dir);
   return report;
 }

@@ -3,6 +3,7 @@
 #include "tools/doctor.h"
 
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,6 +68,25 @@ int Doctor(std::ostream& out) {
                         std::to_string(blocked) + " scenario(s) blocked; ci/setup.sh installs them"
                   : "everything the registered scenarios need is present")
       << "\n";
+  return blocked ? 1 : 0;
+}
+
+int DoctorJson(std::ostream& out) {
+  nlohmann::json prereqs = nlohmann::json::array(), scenarios = nlohmann::json::array();
+  for (const auto& c : CollectChecks()) {
+    const std::string why = c.prerequisite.missing();
+    prereqs.push_back({{"name", c.prerequisite.name},
+                       {"ok", why.empty()},
+                       {"missing", why},
+                       {"needed_by", c.needed_by}});
+  }
+  size_t blocked = 0;
+  for (const auto& s : Registry::Global().All()) {
+    const std::string why = MissingPrerequisite(s.name);
+    if (!why.empty()) ++blocked;
+    scenarios.push_back({{"name", s.name}, {"ready", why.empty()}, {"blocked_by", why}});
+  }
+  out << nlohmann::json{{"prerequisites", prereqs}, {"scenarios", scenarios}}.dump(2) << "\n";
   return blocked ? 1 : 0;
 }
 
