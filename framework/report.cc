@@ -83,8 +83,12 @@ json LossWindowsJson(const RunReport& r) {
   std::map<uint32_t, json> by;
   for (const auto& l : r.losses) {
     json& w = by[l.cycle];
-    if (w.is_null()) w = {{"cycle", l.cycle}, {"lost", 0}, {"phantom", 0},
-                          {"first_ms", l.rel_ms}, {"last_ms", l.rel_ms}};
+    if (w.is_null())
+      w = {{"cycle", l.cycle},
+           {"lost", 0},
+           {"phantom", 0},
+           {"first_ms", l.rel_ms},
+           {"last_ms", l.rel_ms}};
     w[l.phantom ? "phantom" : "lost"] = w[l.phantom ? "phantom" : "lost"].get<uint64_t>() + 1;
     w["first_ms"] = std::min(w["first_ms"].get<double>(), Round3(l.rel_ms));
     w["last_ms"] = std::max(w["last_ms"].get<double>(), Round3(l.rel_ms));
@@ -142,7 +146,8 @@ std::string ReportJson(const RunReport& r) {
   json rec = json::array();
   for (const auto& c : r.cycle_records) rec.push_back(c.recovery_ms);
   j["recovery_ms"] = {{"p50", r.recovery_p50_ms}, {"max", r.recovery_max_ms}, {"per_cycle", rec}};
-  j["latency_us"] = {{"p50", r.latency_p50_us}, {"p99", r.latency_p99_us}, {"max", r.latency_max_us}};
+  j["latency_us"] = {
+      {"p50", r.latency_p50_us}, {"p99", r.latency_p99_us}, {"max", r.latency_max_us}};
   j["throughput_ops_per_s"] = r.ops_per_s;
   j["wall_s"] = r.wall_s;
   j["faults"] = FaultsJson(r);
@@ -212,7 +217,8 @@ CycleRecord CycleFromJson(const json& c, const json& f) {
       rec.trigger.kind = Trigger::Kind::kAfterTime;
       rec.trigger.after_ms = Get<int64_t>(f, "after_ms", 0);
     }
-    if (f.contains("fault_spec")) rec.event.extra["fault_spec"] = f["fault_spec"].get<std::string>();
+    if (f.contains("fault_spec"))
+      rec.event.extra["fault_spec"] = f["fault_spec"].get<std::string>();
   }
   return rec;
 }
@@ -634,7 +640,8 @@ void PrintVerdict(const RunReport& r, std::ostream& out, bool color) {
   row("summary", SummarySentence(r));
   for (size_t i = 0; i < r.anomalies.size() && i < 10; ++i)
     out << "  ! " << svg::CleanText(r.anomalies[i].detail) << "\n";
-  const uint64_t more = OmittedAnomalies(r) + (r.anomalies.size() > 10 ? r.anomalies.size() - 10 : 0);
+  const uint64_t more =
+      OmittedAnomalies(r) + (r.anomalies.size() > 10 ? r.anomalies.size() - 10 : 0);
   if (more > 0) out << "  ! ... (" << more << " more in anomalies.jsonl)\n";
   if (r.verdict != Validity::kValid) out << "  replay: " << r.replay << "\n";
 }

@@ -93,9 +93,9 @@ std::vector<Window> FaultWindows(const RunReport& r, double span_ms) {
 
 void DrawWindows(svg::Chart& chart, const std::vector<Window>& windows) {
   for (const auto& w : windows) {
-    const std::string cycles = w.first == w.last ? "cycle " + std::to_string(w.first)
-                                                 : "cycles " + std::to_string(w.first) + "-" +
-                                                       std::to_string(w.last);
+    const std::string cycles =
+        w.first == w.last ? "cycle " + std::to_string(w.first)
+                          : "cycles " + std::to_string(w.first) + "-" + std::to_string(w.last);
     chart.Band(w.from, w.to, w.bad ? "#c62828" : "#f4a0a0", w.bad ? 0.35 : 0.3,
                cycles + ": " + w.faults + " at " + svg::FormatDuration(w.from) + ", ready after " +
                    svg::FormatDuration(w.to - w.from));
@@ -139,8 +139,11 @@ std::string LatencyChart(const RunReport& r, const std::vector<Window>& windows)
   chart.Steps(mx, r.timeline_bucket_ms, "#9e9e9e", 1);
   chart.Steps(p99, r.timeline_bucket_ms, "#8e44ad", 1.5);
   chart.Steps(p50, r.timeline_bucket_ms, "#1f77b4", 1.5);
-  chart.Legend({{"#1f77b4", "p50"}, {"#8e44ad", "p99"}, {"#9e9e9e", "max"},
-                {"#f4a0a0", "fault to ready"}, {"#c62828", "cycle with anomalies"}});
+  chart.Legend({{"#1f77b4", "p50"},
+                {"#8e44ad", "p99"},
+                {"#9e9e9e", "max"},
+                {"#f4a0a0", "fault to ready"},
+                {"#c62828", "cycle with anomalies"}});
   return Figure("Latency over time", chart.Render(),
                 "Latency of acknowledged ops completed in each " +
                     svg::FormatDuration(r.timeline_bucket_ms) +
@@ -152,8 +155,7 @@ std::string ThroughputChart(const RunReport& r, const std::vector<Window>& windo
   const double span = SpanMs(r);
   const double per_s = r.timeline_bucket_ms > 0 ? 1000.0 / r.timeline_bucket_ms : 1;
   double hi = 1;
-  for (const auto& p : r.timeline)
-    hi = std::max(hi, std::max({p.ok, p.fail, p.unknown}) * per_s);
+  for (const auto& p : r.timeline) hi = std::max(hi, std::max({p.ok, p.fail, p.unknown}) * per_s);
   const auto yt = svg::LinearTicks(0, hi, 5, [](double v) { return svg::FormatCount(v); });
   hi = std::max(hi, yt.empty() ? hi : yt.back().value);
   svg::Chart chart(kWidth, 260, {0, span, 0, 0, false}, {0, hi, 0, 0, false});
@@ -169,7 +171,8 @@ std::string ThroughputChart(const RunReport& r, const std::vector<Window>& windo
   chart.Steps(ok, r.timeline_bucket_ms, kOk);
   chart.Steps(unk, r.timeline_bucket_ms, kUnknown);
   chart.Steps(fail, r.timeline_bucket_ms, kFail);
-  chart.Legend({{kOk, "ok"}, {kUnknown, "unknown"}, {kFail, "fail"}, {"#f4a0a0", "fault to ready"}});
+  chart.Legend(
+      {{kOk, "ok"}, {kUnknown, "unknown"}, {kFail, "fail"}, {"#f4a0a0", "fault to ready"}});
   return Figure("Throughput over time", chart.Render(),
                 "Ops completed per second in each " + svg::FormatDuration(r.timeline_bucket_ms) +
                     " bucket, by outcome; a bucket covers [t, t + width), drawn as a step.");
@@ -237,8 +240,7 @@ std::string LossTimeline(const RunReport& r) {
   for (const auto& [c, w] : by) {
     if (by.size() > 12) break;
     chart.Text(chart.x()(hi) - 4, chart.y()(c) - 6,
-               std::to_string(w.lost + w.phantom) + " ops in " + Num(w.last - w.first, 1) +
-                   " ms",
+               std::to_string(w.lost + w.phantom) + " ops in " + Num(w.last - w.first, 1) + " ms",
                "end");
   }
   chart.Legend({{kFail, "acknowledged, then lost"}, {"#6a1b9a", "failed, then present"}});
@@ -261,8 +263,8 @@ std::string CycleRow(const CycleRecord& c) {
          "</td><td>" + Escape(c.event.fault + " " + c.event.detail) + "</td><td>" +
          Escape(c.trigger.Describe()) + "</td><td>" + std::to_string(c.acked_at_fault) +
          "</td><td>" + std::to_string(c.ok) + "</td><td>" + std::to_string(c.unknown) +
-         "</td><td>" + (c.recovery_ms >= 0 ? Num(c.recovery_ms) : "-") + "</td><td>" +
-         Escape(an) + "</td><td class=\"" + std::string(ToString(c.validity)) + "\">" +
+         "</td><td>" + (c.recovery_ms >= 0 ? Num(c.recovery_ms) : "-") + "</td><td>" + Escape(an) +
+         "</td><td class=\"" + std::string(ToString(c.validity)) + "\">" +
          std::string(ToString(c.validity)) + "</td></tr>";
 }
 
@@ -311,8 +313,7 @@ std::string AnomalyList(const RunReport& r) {
     h += "<h3>" + Escape(kind) + " <small>" + std::to_string(total) + " in all</small></h3>\n";
     for (const auto& [cycle, list] : by) {
       h += "<details" + std::string(by.size() <= 3 ? " open=\"open\"" : "") + "><summary>cycle " +
-           std::to_string(cycle) + ": " + std::to_string(list.size()) +
-           " listed</summary><ul>";
+           std::to_string(cycle) + ": " + std::to_string(list.size()) + " listed</summary><ul>";
       for (size_t i = 0; i < list.size() && i < kDetailsPerCycle; ++i, ++listed) {
         h += "<li>" + Escape(WithoutCyclePrefix(list[i]->detail)) +
              (list[i]->op_id ? " <code>op " + std::to_string(*list[i]->op_id) + "</code>" : "") +
@@ -328,7 +329,8 @@ std::string AnomalyList(const RunReport& r) {
 
 std::string CdfChart(const RunReport& r) {
   if (r.latency_cdf.size() < 2) return "";
-  const double lo = std::pow(10.0, std::floor(std::log10(std::max(r.latency_cdf.front().first, 0.1))));
+  const double lo =
+      std::pow(10.0, std::floor(std::log10(std::max(r.latency_cdf.front().first, 0.1))));
   const double hi =
       std::pow(10.0, std::ceil(std::log10(std::max(r.latency_cdf.back().first, lo * 10))));
   svg::Chart chart(kWidth, 260, {lo, hi, 0, 0, true}, {0, 1, 0, 0, false});
@@ -356,8 +358,7 @@ std::string Metadata(const RunReport& r) {
   h += Row("schedule", r.schedule);
   h += Row("description", r.description);
   h += "</table><h3>Effective settings and store versions</h3><table>";
-  for (const auto& [k, v] : r.config)
-    h += Row(k + (r.knobs_set.count(k) ? " (set)" : ""), v);
+  for (const auto& [k, v] : r.config) h += Row(k + (r.knobs_set.count(k) ? " (set)" : ""), v);
   return h + "</table></section>\n";
 }
 
@@ -376,9 +377,10 @@ constexpr const char* kStyle =
 }  // namespace
 
 std::string ReportHtml(const RunReport& r) {
-  std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>crashlab: " +
-                  Escape(r.scenario) + " seed " + std::to_string(r.seed) +
-                  "</title><style>" + kStyle + "</style></head><body>\n";
+  std::string h =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>crashlab: " +
+      Escape(r.scenario) + " seed " + std::to_string(r.seed) + "</title><style>" + kStyle +
+      "</style></head><body>\n";
   h += Header(r);
   if (!r.timeline.empty()) {
     const auto windows = FaultWindows(r, SpanMs(r));

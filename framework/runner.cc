@@ -1,6 +1,7 @@
 // CrashCycleRunner: the data flow of DESIGN.md, one crash cycle at a time.
 #include "framework/runner.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,12 +9,10 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
-#include <iostream>
 #include <exception>
+#include <iostream>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "framework/log.h"
 #include "framework/process.h"
@@ -100,12 +99,10 @@ RunReport CrashCycleRunner::Run() {
     std::filesystem::remove(options_.report_dir / "anomalies.jsonl", ec);
   }
 
-  log::Info(fmt::format("run: seed {}, {} cycles{}, {} workers, schedule {}", options_.seed,
-                        options_.cycles,
-                        options_.duration_s > 0
-                            ? fmt::format(" (or {} s)", options_.duration_s)
-                            : std::string(),
-                        options_.workers, report.schedule));
+  log::Info(fmt::format(
+      "run: seed {}, {} cycles{}, {} workers, schedule {}", options_.seed, options_.cycles,
+      options_.duration_s > 0 ? fmt::format(" (or {} s)", options_.duration_s) : std::string(),
+      options_.workers, report.schedule));
   report.verdict = Validity::kValid;
   try {
     for (uint32_t cycle = 1; options_.cycles == 0 || cycle <= options_.cycles; ++cycle) {

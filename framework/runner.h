@@ -84,22 +84,22 @@ struct RunReport {
   // Every lost or phantom op the checks named (anomalies.jsonl holds their details):
   // when it was acknowledged (or failed), relative to the fault instant of its cycle.
   struct LossPoint {
-    uint32_t cycle = 0;      // the cycle whose fault the op is measured against
+    uint32_t cycle = 0;  // the cycle whose fault the op is measured against
     uint64_t op = 0;
-    double rel_ms = 0;       // completion minus fault instant (negative: before the fault)
-    bool phantom = false;    // a failed op found present (else an acknowledged op lost)
+    double rel_ms = 0;     // completion minus fault instant (negative: before the fault)
+    bool phantom = false;  // a failed op found present (else an acknowledged op lost)
   };
   std::vector<LossPoint> losses;
   std::map<std::string, std::string> knobs_set;  // knobs the user set (--set, spec file)
-  std::string started_at;    // ISO 8601 UTC
+  std::string started_at;                        // ISO 8601 UTC
   std::string hostname, kernel;
   std::string command_line;  // as typed (set by the CLI; empty for suites)
-  std::string replay;       // the command that replays this run
-  std::string interrupted;  // non-empty if the run was interrupted
+  std::string replay;        // the command that replays this run
+  std::string interrupted;   // non-empty if the run was interrupted
   // Non-empty if the run did not start (a prerequisite is missing): the reason. The
   // reports then show the run as skipped with verdict unknown.
   std::string skipped_reason;
-  std::string store_log;    // log excerpt on unrecoverable/invalid
+  std::string store_log;  // log excerpt on unrecoverable/invalid
 };
 
 // Runs the cycles. Owns nothing; the caller owns target, workload and fault. Throws

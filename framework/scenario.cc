@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <optional>
 
-#include "framework/process.h"
 #include "framework/log.h"
+#include "framework/process.h"
 #include "framework/report.h"
 
 namespace crashlab {
@@ -178,7 +178,8 @@ RunReport RunScenario(const ScenarioRequest& req) {
   supervisor::Init();
   std::optional<log::RunLog> run_log;
   if (!req.report_dir.empty()) run_log.emplace(req.report_dir / "run.log");
-  log::Info("scenario " + r.scenario.name + (req.command_line.empty() ? "" : ": " + req.command_line));
+  log::Info("scenario " + r.scenario.name +
+            (req.command_line.empty() ? "" : ": " + req.command_line));
   for (const auto& [k, v] : r.knobs.All()) log::Debug("knob " + k + "=" + v);
   TempDir work("crashlab-" + r.scenario.name + "-", req.work_base);
   if (req.keep_data) work.Keep();

@@ -187,8 +187,8 @@ std::vector<Tick> TimeTicks(double lo_ms, double hi_ms, int n) {
   } else if (span >= 2000) {
     unit = 1000, name = " s";
   }
-  auto ticks = LinearTicks(lo_ms / unit, hi_ms / unit, n,
-                           [&](double v) { return Short(v) + name; });
+  auto ticks =
+      LinearTicks(lo_ms / unit, hi_ms / unit, n, [&](double v) { return Short(v) + name; });
   for (auto& t : ticks) t.value *= unit;
   return ticks;
 }
@@ -222,13 +222,13 @@ void Chart::XAxis(const std::vector<Tick>& ticks, const std::string& label) {
 
 void Chart::YAxis(const std::vector<Tick>& ticks, const std::string& label) {
   const double x0 = x_.px0;
-  body_ += "<g class=\"axis y\"><line x1=\"" + N(x0) + "\" y1=\"" + N(y_.px0) + "\" x2=\"" +
-           N(x0) + "\" y2=\"" + N(y_.px1) + "\" stroke=\"#333\"/>";
+  body_ += "<g class=\"axis y\"><line x1=\"" + N(x0) + "\" y1=\"" + N(y_.px0) + "\" x2=\"" + N(x0) +
+           "\" y2=\"" + N(y_.px1) + "\" stroke=\"#333\"/>";
   for (const auto& t : ticks) {
     const double py = y_(t.value);
-    body_ += "<line x1=\"" + N(x0 - 4) + "\" y1=\"" + N(py) + "\" x2=\"" + N(x_.px1) +
-             "\" y2=\"" + N(py) + "\" stroke=\"#eee\"/><text x=\"" + N(x0 - 6) + "\" y=\"" +
-             N(py + 4) + "\" text-anchor=\"end\">" + Escape(t.label) + "</text>";
+    body_ += "<line x1=\"" + N(x0 - 4) + "\" y1=\"" + N(py) + "\" x2=\"" + N(x_.px1) + "\" y2=\"" +
+             N(py) + "\" stroke=\"#eee\"/><text x=\"" + N(x0 - 6) + "\" y=\"" + N(py + 4) +
+             "\" text-anchor=\"end\">" + Escape(t.label) + "</text>";
   }
   body_ += "<text transform=\"translate(12," + N((y_.px0 + y_.px1) / 2) +
            ") rotate(-90)\" text-anchor=\"middle\" class=\"label\">" + Escape(label) +
@@ -261,8 +261,8 @@ void FlushPath(std::string& body, std::string& pts, const std::string& color, do
 }
 }  // namespace
 
-void Chart::Polyline(const std::vector<std::pair<double, double>>& points,
-                     const std::string& color, double width, const std::string& dash) {
+void Chart::Polyline(const std::vector<std::pair<double, double>>& points, const std::string& color,
+                     double width, const std::string& dash) {
   std::string pts;
   for (const auto& [x, y] : points) {
     if (std::isnan(y)) {

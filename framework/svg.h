@@ -51,7 +51,8 @@ std::vector<T> Downsample(const std::vector<T>& points, size_t max_points) {
   std::vector<T> out;
   out.reserve(max_points);
   const double step = static_cast<double>(points.size() - 1) / static_cast<double>(max_points - 1);
-  for (size_t i = 0; i < max_points; ++i) out.push_back(points[static_cast<size_t>(i * step + 0.5)]);
+  for (size_t i = 0; i < max_points; ++i)
+    out.push_back(points[static_cast<size_t>(i * step + 0.5)]);
   return out;
 }
 

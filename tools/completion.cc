@@ -28,8 +28,10 @@ std::vector<Sub> Subcommands(const CLI::App& app) {
         continue;
       }
       const bool value = o->get_type_size() != 0 && o->get_expected_min() > 0;
-      for (const auto& l : o->get_lnames()) s.flags.push_back({"--" + l, o->get_description(), value});
-      for (const auto& n : o->get_snames()) s.flags.push_back({"-" + n, o->get_description(), value});
+      for (const auto& l : o->get_lnames())
+        s.flags.push_back({"--" + l, o->get_description(), value});
+      for (const auto& n : o->get_snames())
+        s.flags.push_back({"-" + n, o->get_description(), value});
     }
     out.push_back(std::move(s));
   }
@@ -80,7 +82,9 @@ std::string BashCompletion(const CLI::App& app) {
       "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
       "  local cmd=${COMP_WORDS[1]} opts='' values='' words=''\n"
       "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
-      "    COMPREPLY=($(compgen -W \"" + cmds + " --help --help-all --version\" -- \"$cur\"))\n"
+      "    COMPREPLY=($(compgen -W \"" +
+      cmds +
+      " --help --help-all --version\" -- \"$cur\"))\n"
       "    return\n"
       "  fi\n"
       "  case \"$cmd\" in\n";
@@ -121,26 +125,28 @@ std::string ZshCompletion(const CLI::App& app) {
       "  local -a commands\n"
       "  commands=(\n";
   for (const auto& s : subs) o += "    '" + s.name + ":" + ZshText(s.help) + "'\n";
-  o += "  )\n"
-       "  if (( CURRENT == 2 )); then\n"
-       "    _describe -t commands 'crashlab command' commands\n"
-       "    _arguments '--help[help]' '--help-all[help for every subcommand]' '--version[version]'\n"
-       "    return\n"
-       "  fi\n"
-       "  local cmd=$words[2]\n"
-       "  shift words\n"
-       "  (( CURRENT-- ))\n"
-       "  case $cmd in\n";
+  o +=
+      "  )\n"
+      "  if (( CURRENT == 2 )); then\n"
+      "    _describe -t commands 'crashlab command' commands\n"
+      "    _arguments '--help[help]' '--help-all[help for every subcommand]' '--version[version]'\n"
+      "    return\n"
+      "  fi\n"
+      "  local cmd=$words[2]\n"
+      "  shift words\n"
+      "  (( CURRENT-- ))\n"
+      "  case $cmd in\n";
   for (const auto& s : subs) {
     o += "    " + s.name + ")\n      _arguments -s";
     for (const auto& f : s.flags) {
       const bool repeat = f.name == "--set";
       o += " \\\n        '" + std::string(repeat ? "*" : "") + f.name + "[" + ZshText(f.help) +
-           "]" + (f.takes_value ? ":value:" + std::string(f.name == "-f" || f.name == "--file" ||
-                                                                  f.name == "--report"
-                                                              ? "_files"
-                                                              : "")
-                                : "") +
+           "]" +
+           (f.takes_value ? ":value:" + std::string(f.name == "-f" || f.name == "--file" ||
+                                                            f.name == "--report"
+                                                        ? "_files"
+                                                        : "")
+                          : "") +
            "'";
     }
     if (!s.positional.empty()) {

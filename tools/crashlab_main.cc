@@ -91,7 +91,8 @@ void PrintKnob(const crashlab::Knob& k) {
             << (choices.empty() ? "" : "; " + choices) << ")\n";
 }
 
-json DescribeJson(const crashlab::Scenario& s, const std::vector<const crashlab::FaultSpec*>& faults,
+json DescribeJson(const crashlab::Scenario& s,
+                  const std::vector<const crashlab::FaultSpec*>& faults,
                   const std::vector<std::string>& others) {
   const auto& reg = crashlab::Registry::Global();
   json knobs = json::array();
@@ -185,8 +186,7 @@ struct RunOpts {
   std::string report_dir;
   std::string spec_file;
   bool quiet = false, dry_run = false, json = false;
-  CLI::Option *o_cycles = nullptr, *o_seed = nullptr, *o_duration = nullptr,
-              *o_workers = nullptr;
+  CLI::Option *o_cycles = nullptr, *o_seed = nullptr, *o_duration = nullptr, *o_workers = nullptr;
   std::string command_line;
 };
 
@@ -333,8 +333,8 @@ Command AddReport(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* c = app.add_subcommand(
-      "report", "re-render report.html of a run directory and print its summary");
+  auto* c = app.add_subcommand("report",
+                               "re-render report.html of a run directory and print its summary");
   c->add_option("dir", o->dir, "a report directory written by crashlab run")->required();
   c->add_flag("--json", o->json, "print report.json on stdout instead of the verdict table");
   return {c, [o] { return Report(o->dir, o->json); }};
@@ -398,9 +398,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   crashlab::log::SetStderrLevel(!log_level.empty() ? crashlab::log::ParseLevel(log_level)
-                                : verbose >= 2    ? crashlab::log::Level::kDebug
-                                : verbose == 1    ? crashlab::log::Level::kInfo
-                                                  : crashlab::log::Level::kWarn);
+                                : verbose >= 2     ? crashlab::log::Level::kDebug
+                                : verbose == 1     ? crashlab::log::Level::kInfo
+                                                   : crashlab::log::Level::kWarn);
   for (const auto& c : commands) {
     if (c.app->parsed()) return c.run();
   }

@@ -3,8 +3,8 @@
 #include "tools/doctor.h"
 
 #include <iomanip>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

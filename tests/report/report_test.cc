@@ -2,6 +2,8 @@
 // anomaly text holds, junit.xml validates against Jenkins' junit-10.xsd (xmllint) for a
 // valid, an invalid, an interrupted and a skipped run, the summary names the loss
 // window, and a report directory reads back.
+#include "framework/report.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -9,9 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "framework/report.h"
-#include "framework/run_summary.h"
 #include "framework/run_command.h"
+#include "framework/run_summary.h"
 #include "framework/svg.h"
 
 namespace crashlab {
@@ -65,9 +66,9 @@ RunReport MadeUpRun(Validity verdict) {
     r.anomaly_counts["lost"] = 3;
     r.cycle_records[1].anomalies["lost"] = 3;
     for (uint64_t i = 0; i < 3; ++i) {
-      r.anomalies.push_back({"lost", "cycle 2: acknowledged insert #" + std::to_string(i) +
-                                         " lost: row is absent",
-                             1000 + i, 2});
+      r.anomalies.push_back(
+          {"lost", "cycle 2: acknowledged insert #" + std::to_string(i) + " lost: row is absent",
+           1000 + i, 2});
       r.losses.push_back({2, 1000 + i, -180.0 + 80.0 * static_cast<double>(i), false});
     }
   }
@@ -79,9 +80,7 @@ RunReport MadeUpRun(Validity verdict) {
 const std::string kNasty = std::string("bad\x1b[31m <tag> & \"q\" \x01\x02\x7f") + "\xff\xfe\xc3" +
                            std::string(1, '\0') + " end \xe2\x82";
 
-bool HaveXmllint() {
-  return RunCommand({"xmllint", "--version"}, Millis(10000)).ok();
-}
+bool HaveXmllint() { return RunCommand({"xmllint", "--version"}, Millis(10000)).ok(); }
 
 std::string Xmllint(const std::filesystem::path& xml) {
   const auto xsd = std::filesystem::path(CRASHLAB_TEST_DIR) / "junit-10.xsd";
@@ -107,8 +106,10 @@ TEST_F(ReportTest, JunitValidatesForValidInvalidInterruptedAndSkippedRuns) {
   RunReport skipped;
   skipped.scenario = "postgres-kill";
   skipped.skipped_reason = "postgres not found " + kNasty;
-  const std::vector<std::pair<const char*, const RunReport*>> runs = {
-      {"valid", &valid}, {"invalid", &invalid}, {"interrupted", &interrupted}, {"skipped", &skipped}};
+  const std::vector<std::pair<const char*, const RunReport*>> runs = {{"valid", &valid},
+                                                                      {"invalid", &invalid},
+                                                                      {"interrupted", &interrupted},
+                                                                      {"skipped", &skipped}};
   for (const auto& [name, r] : runs) {
     const auto path = dir_.path() / (std::string(name) + ".xml");
     std::ofstream(path) << ReportJunit(*r);
