@@ -574,7 +574,9 @@ std::string ReportJunit(const RunReport& r) {
   set(suites, "time", Seconds(r.wall_s));
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
-  return out.str();
+  std::string text = out.str();
+  if (text.empty() || text.back() != '\n') text += '\n';
+  return text;
 }
 
 // ---- writing ----

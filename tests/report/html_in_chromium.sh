@@ -7,7 +7,7 @@
 # against junit-10.xsd; `crashlab report D` re-renders the page.
 # Usage: html_in_chromium.sh CRASHLAB JUNIT_XSD OUT   (exit 77: skipped, says why)
 set -euo pipefail
-crashlab=$1 xsd=$2 out=$3
+crashlab=$1 xsd=$2 out=$(realpath -m "$3")
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 command -v chromium >/dev/null || skip "chromium missing (apt-get install chromium)"
@@ -27,6 +27,7 @@ cat "$out/run.out"
 
 browse() {  # browse FLAG... : Chromium on the page, console to $out/console.log
   timeout 120 chromium --headless --disable-gpu --no-sandbox --hide-scrollbars \
+    --user-data-dir="$out/profile" \
     --enable-logging=stderr --v=0 "$@" 2>>"$out/console.log"
 }
 # The console check must be able to fail: a page that logs an error is caught.
