@@ -92,11 +92,10 @@ void BM_WriteReports(benchmark::State& state) {
 BENCHMARK(BM_WriteReports)->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1)->Repetitions(3);
 
 void BM_HistoryJsonl(benchmark::State& state) {
-  auto h = BigHistory();
   TempDir dir("report-bench-");
   for (auto _ : state) {
-    auto copy = BigHistory();  // FlushTo writes each entry once per history
     state.PauseTiming();
+    auto copy = BigHistory();  // FlushTo writes each entry once per history
     std::filesystem::remove(dir.path() / "history.jsonl");
     state.ResumeTiming();
     copy->FlushTo(dir.path() / "history.jsonl");

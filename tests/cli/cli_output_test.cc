@@ -115,8 +115,8 @@ TEST_F(CliOutputTest, RunJsonIsReportJsonAndReportReRenders) {
 
 // On a terminal, a --duration run says how much time is left, not "cycle 5/0".
 TEST_F(CliOutputTest, DurationProgressShowsTimeLeftOnATerminal) {
-  const std::string out =
-      OnTerminal({"run", "sqlite-kill", "--duration", "2", "--report", (dir_.path() / "d").string()});
+  const std::string out = OnTerminal(
+      {"run", "sqlite-kill", "--duration", "2", "--report", (dir_.path() / "d").string()});
   EXPECT_NE(out.find(" s left"), std::string::npos) << out;
   EXPECT_EQ(out.find("/0 "), std::string::npos) << out;
   EXPECT_NE(out.find("VALID"), std::string::npos) << out;
@@ -132,8 +132,8 @@ TEST_F(CliOutputTest, BashCompletionComesFromTheCliDefinition) {
   const auto complete = [&](const std::string& words, int cword) {
     const CommandResult r = RunCommand(
         {"bash", "-c",
-         "source " + path.string() + "; COMP_WORDS=(" + words + "); COMP_CWORD=" +
-             std::to_string(cword) + "; _crashlab; echo \"${COMPREPLY[*]}\""},
+         "source " + path.string() + "; COMP_WORDS=(" + words +
+             "); COMP_CWORD=" + std::to_string(cword) + "; _crashlab; echo \"${COMPREPLY[*]}\""},
         Millis(10000));
     EXPECT_TRUE(r.ok()) << r.err;
     return r.out;
