@@ -559,6 +559,9 @@ std::string ReportJunit(const RunReport& r) {
     extra_case("run", "error", std::string(ToString(r.verdict)), SummarySentence(r));
     ++t.errors;
   }
+  // Ant's schema wants both, after the test cases; Jenkins' allows them.
+  suite.append_child("system-out").text().set(svg::CleanText(SummarySentence(r)).c_str());
+  suite.append_child("system-err");
   const auto set = [&](pugi::xml_node n, const char* k, const std::string& v) { Attr(n, k, v); };
   set(suite, "tests", std::to_string(t.tests));
   set(suite, "failures", std::to_string(t.failures));
@@ -567,6 +570,8 @@ std::string ReportJunit(const RunReport& r) {
   set(suite, "time", Seconds(r.wall_s));
   set(suite, "timestamp", r.started_at.empty() ? "" : r.started_at.substr(0, 19));
   set(suite, "hostname", r.hostname.empty() ? "localhost" : r.hostname);
+  set(suite, "id", "0");
+  set(suite, "package", "crashlab");
   Attr(suites, "name", "crashlab");
   set(suites, "tests", std::to_string(t.tests));
   set(suites, "failures", std::to_string(t.failures));
