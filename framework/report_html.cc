@@ -102,6 +102,15 @@ void DrawWindows(svg::Chart& chart, const std::vector<Window>& windows) {
   }
 }
 
+// A chart's legend plus the fault windows' entries (the dark one only if drawn).
+std::vector<std::pair<std::string, std::string>> WithWindows(
+    std::vector<std::pair<std::string, std::string>> entries, const std::vector<Window>& windows) {
+  entries.emplace_back("#f4a0a0", "fault to ready");
+  if (std::any_of(windows.begin(), windows.end(), [](const Window& w) { return w.bad; }))
+    entries.emplace_back("#c62828", "cycle with anomalies");
+  return entries;
+}
+
 double SpanMs(const RunReport& r) {
   double span = r.timeline.empty() ? 1 : r.timeline.back().t_ms + r.timeline_bucket_ms;
   for (const auto& c : r.cycle_records) span = std::max(span, c.ready_ms);
@@ -139,11 +148,7 @@ std::string LatencyChart(const RunReport& r, const std::vector<Window>& windows)
   chart.Steps(mx, r.timeline_bucket_ms, "#9e9e9e", 1);
   chart.Steps(p99, r.timeline_bucket_ms, "#8e44ad", 1.5);
   chart.Steps(p50, r.timeline_bucket_ms, "#1f77b4", 1.5);
-  chart.Legend({{"#1f77b4", "p50"},
-                {"#8e44ad", "p99"},
-                {"#9e9e9e", "max"},
-                {"#f4a0a0", "fault to ready"},
-                {"#c62828", "cycle with anomalies"}});
+  chart.Legend(WithWindows({{"#1f77b4", "p50"}, {"#8e44ad", "p99"}, {"#9e9e9e", "max"}}, windows));
   return Figure("Latency over time", chart.Render(),
                 "Latency of acknowledged ops completed in each " +
                     svg::FormatDuration(r.timeline_bucket_ms) +
@@ -171,8 +176,7 @@ std::string ThroughputChart(const RunReport& r, const std::vector<Window>& windo
   chart.Steps(ok, r.timeline_bucket_ms, kOk);
   chart.Steps(unk, r.timeline_bucket_ms, kUnknown);
   chart.Steps(fail, r.timeline_bucket_ms, kFail);
-  chart.Legend(
-      {{kOk, "ok"}, {kUnknown, "unknown"}, {kFail, "fail"}, {"#f4a0a0", "fault to ready"}});
+  chart.Legend(WithWindows({{kOk, "ok"}, {kUnknown, "unknown"}, {kFail, "fail"}}, windows));
   return Figure("Throughput over time", chart.Render(),
                 "Ops completed per second in each " + svg::FormatDuration(r.timeline_bucket_ms) +
                     " bucket, by outcome; a bucket covers [t, t + width), drawn as a step.");
