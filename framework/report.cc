@@ -167,7 +167,8 @@ std::string ReportJson(const RunReport& r) {
   j["kernel"] = r.kernel;
   if (!r.command_line.empty()) j["command_line"] = r.command_line;
   if (!r.interrupted.empty()) j["interrupted"] = r.interrupted;
-  if (!r.skipped_reason.empty()) j["skipped_reason"] = r.skipped_reason;
+  if (!r.skipped.empty()) j["skipped"] = r.skipped;
+  j["notes"] = r.notes;
   if (!r.store_log.empty()) j["store_log_excerpt"] = r.store_log;
   j["timeline"] = TimelineJson(r);
   json cdf = json::array();
@@ -297,7 +298,8 @@ RunReport ReportFromJson(const json& j) {
   r.kernel = Get<std::string>(j, "kernel", "");
   r.command_line = Get<std::string>(j, "command_line", "");
   r.interrupted = Get<std::string>(j, "interrupted", "");
-  r.skipped_reason = Get<std::string>(j, "skipped_reason", "");
+  r.skipped = Get<std::string>(j, "skipped", "");
+  r.notes = Get<std::vector<std::string>>(j, "notes", {});
   r.store_log = Get<std::string>(j, "store_log_excerpt", "");
   TimelineFromJson(Get<json>(j, "timeline", json::object()), r);
   for (const auto& p : Get<json>(j, "latency_cdf", json::array()))
@@ -412,8 +414,11 @@ std::string CyclesDone(const RunReport& r) {
 
 }  // namespace
 
-std::string SummarySentence(const RunReport& r) {
-  if (!r.skipped_reason.empty()) return "The run did not start: " + r.skipped_reason + ".";
+namespace {
+
+// The verdict's paragraph, before the notes.
+std::string VerdictSentence(const RunReport& r) {
+  if (!r.skipped.empty()) return "The run did not start: " + r.skipped + ".";
   std::string s;
   if (!r.interrupted.empty())
     s = "The run was interrupted (" + r.interrupted + ") after " + CyclesDone(r) + ". ";
@@ -437,6 +442,17 @@ std::string SummarySentence(const RunReport& r) {
   if (r.cycles == 0) return s + "No crash cycle completed, so nothing was checked.";
   if (r.ok == 0) return s + "No write was acknowledged, so nothing was checked." + unknowns;
   return s + "The verdict is unknown: the checkers could not decide." + unknowns;
+}
+
+}  // namespace
+
+std::string SummarySentence(const RunReport& r) {
+  std::string s = VerdictSentence(r);
+  for (const auto& n : r.notes) {
+    if (n.empty() || s.find(n) != std::string::npos) continue;
+    s += " " + n + (n.back() == '.' ? "" : ".");
+  }
+  return s;
 }
 
 // ---- junit.xml ----
@@ -490,7 +506,8 @@ void AddProperties(pugi::xml_node suite, const RunReport& r) {
   prop("replay", r.replay);
   for (const auto& [k, v] : r.knobs_set) prop("knob." + k, v);
   if (!r.interrupted.empty()) prop("interrupted", r.interrupted);
-  if (!r.skipped_reason.empty()) prop("skipped_reason", r.skipped_reason);
+  if (!r.skipped.empty()) prop("skipped", r.skipped);
+  for (size_t i = 0; i < r.notes.size(); ++i) prop("note." + std::to_string(i + 1), r.notes[i]);
 }
 
 struct Tally {
@@ -548,9 +565,8 @@ std::string ReportJunit(const RunReport& r) {
     Attr(e, "message", message);
     ++t.tests;
   };
-  if (!r.skipped_reason.empty()) {
-    extra_case(r.scenario.empty() ? "run" : r.scenario, "skipped", "prerequisite",
-               r.skipped_reason);
+  if (!r.skipped.empty()) {
+    extra_case(r.scenario.empty() ? "run" : r.scenario, "skipped", "prerequisite", r.skipped);
     ++t.skipped;
   } else if (!r.interrupted.empty()) {
     extra_case("interrupted", "error", "interrupted", SummarySentence(r));

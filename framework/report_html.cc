@@ -44,8 +44,7 @@ std::string Header(const RunReport& r) {
                   "</span></h1>\n<p class=\"summary\">" + Escape(SummarySentence(r)) + "</p>\n";
   if (!r.interrupted.empty())
     h += "<p class=\"banner\">Interrupted: " + Escape(r.interrupted) + "</p>\n";
-  if (!r.skipped_reason.empty())
-    h += "<p class=\"banner\">Skipped: " + Escape(r.skipped_reason) + "</p>\n";
+  if (!r.skipped.empty()) h += "<p class=\"banner\">Skipped: " + Escape(r.skipped) + "</p>\n";
   h += "<table class=\"counts\">";
   h += Row("cycles", std::to_string(r.cycles) + " of " +
                          (r.cycles_requested ? std::to_string(r.cycles_requested) : "(duration)"));

@@ -95,10 +95,11 @@ struct RunReport {
   std::string hostname, kernel;
   std::string command_line;  // as typed (set by the CLI; empty for suites)
   std::string replay;        // the command that replays this run
-  std::string interrupted;   // non-empty if the run was interrupted
-  // Non-empty if the run did not start (a prerequisite is missing): the reason. The
-  // reports then show the run as skipped with verdict unknown.
-  std::string skipped_reason;
+  std::string interrupted;   // the signal that interrupted the run ("SIGINT"), else empty
+  std::string skipped;       // why the run did not start (a missing prerequisite), else empty
+  // What the summary must say besides the verdict: why it is unknown (no cycle, no
+  // acknowledged op, interrupted), or that most ops failed.
+  std::vector<std::string> notes;
   std::string store_log;  // log excerpt on unrecoverable/invalid
 };
 

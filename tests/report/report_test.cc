@@ -105,7 +105,7 @@ TEST_F(ReportTest, JunitValidatesForValidInvalidInterruptedAndSkippedRuns) {
   interrupted.interrupted = "SIGINT";
   RunReport skipped;
   skipped.scenario = "postgres-kill";
-  skipped.skipped_reason = "postgres not found " + kNasty;
+  skipped.skipped = "postgres not found " + kNasty;
   const std::vector<std::pair<const char*, const RunReport*>> runs = {{"valid", &valid},
                                                                       {"invalid", &invalid},
                                                                       {"interrupted", &interrupted},
@@ -162,8 +162,14 @@ TEST_F(ReportTest, SummaryNamesTheLossWindowAndConsistency) {
   EXPECT_NE(v.find("All 1200 acknowledged writes of 2 of 5 cycles survived"), std::string::npos)
       << v;
   RunReport skipped;
-  skipped.skipped_reason = "postgres not found";
+  skipped.skipped = "postgres not found";
   EXPECT_EQ(SummarySentence(skipped), "The run did not start: postgres not found.");
+  RunReport interrupted = MadeUpRun(Validity::kUnknown);
+  interrupted.interrupted = "SIGINT";
+  interrupted.notes = {"180 of 200 ops failed: the clients mostly could not reach the store"};
+  const std::string i = SummarySentence(interrupted);
+  EXPECT_EQ(i.rfind("The run was interrupted (SIGINT) after 2 of 5 cycles.", 0), 0u) << i;
+  EXPECT_NE(i.find("the clients mostly could not reach the store."), std::string::npos) << i;
 }
 
 TEST_F(ReportTest, CappedDetailsAreCountedAndReadBack) {
