@@ -42,8 +42,8 @@ std::string Fmt(double v, int prec = 2) {
 }  // namespace
 
 std::string Combination::Name(const std::string& workload) const {
-  return store + "/" + (IsContainer(deploy) ? deploy : storage.name) + "/clients:" +
-         std::to_string(clients) + "/" + workload;
+  return store + "/" + (IsContainer(deploy) ? deploy : storage.name) +
+         "/clients:" + std::to_string(clients) + "/" + workload;
 }
 
 std::string Combination::Label() const {
@@ -73,11 +73,11 @@ void Validate(const BenchRequest& req) {
                        "deploy");
   }
   for (const auto& st : req.storages) {
-    if (st.value.empty() || (st.value[0] != '/' && st.value != "disk" && st.value != "tmpfs" &&
-                             st.value != "crashfs"))
-      throw UsageError("--storage takes disk, tmpfs, crashfs or NAME=/absolute/dir, got '" +
-                           st.name + "'",
-                       "storage");
+    if (st.value.empty() ||
+        (st.value[0] != '/' && st.value != "disk" && st.value != "tmpfs" && st.value != "crashfs"))
+      throw UsageError(
+          "--storage takes disk, tmpfs, crashfs or NAME=/absolute/dir, got '" + st.name + "'",
+          "storage");
     if (st.value[0] == '/' && !std::filesystem::is_directory(st.value))
       throw UsageError("--storage " + st.name + ": " + st.value + " is not a directory", "storage");
   }
@@ -85,9 +85,9 @@ void Validate(const BenchRequest& req) {
     if (c < 1 || c > 256) throw UsageError("--clients must be in [1, 256]", "clients");
   }
   if (!IsBenchWorkload(req.workload))
-    throw UsageError("unknown workload '" + req.workload +
-                         "' (insert, update, read, mix, ledger, bank)",
-                     "workload");
+    throw UsageError(
+        "unknown workload '" + req.workload + "' (insert, update, read, mix, ledger, bank)",
+        "workload");
   if (!std::isfinite(req.duration_s) || req.duration_s <= 0)
     throw UsageError("--duration must be a positive number of seconds", "duration");
   if (!std::isfinite(req.warmup_s) || req.warmup_s < 0)
@@ -98,8 +98,7 @@ void Validate(const BenchRequest& req) {
   if (req.keyspace < 1) throw UsageError("--keyspace must be >= 1", "keyspace");
   if (!req.fault.empty() && !(req.every_s > 0 && std::isfinite(req.every_s)))
     throw UsageError("--fault needs --every SECONDS (> 0)", "every");
-  if (req.fault.empty() && req.every_s != 0)
-    throw UsageError("--every needs --fault", "every");
+  if (req.fault.empty() && req.every_s != 0) throw UsageError("--every needs --fault", "every");
   if (req.out.empty()) throw UsageError("--out DIR is required", "out");
 }
 
@@ -235,10 +234,10 @@ HostInfo ProbeHost(const BenchRequest& req) {
   h.date = date;
   const char* tmp = std::getenv("TMPDIR");
   for (const auto& st : req.storages) {
-    std::string where = st.value == "tmpfs"     ? "/dev/shm"
-                        : st.value[0] == '/'     ? st.value
-                        : tmp && *tmp            ? tmp
-                                                 : "/tmp";
+    std::string where = st.value == "tmpfs"  ? "/dev/shm"
+                        : st.value[0] == '/' ? st.value
+                        : tmp && *tmp        ? tmp
+                                             : "/tmp";
     std::string desc = MountOfDir(where);
     if (st.value == "crashfs") desc = "crashfs (FUSE) over " + desc;
     h.storage_devices[st.name] = desc;
@@ -326,8 +325,8 @@ std::string Comparison::Sentence(const std::vector<CombinationResult>& combos) c
       o << " is " << Ratio(ratio) << "x " << na << " (95% CI " << Ratio(ci.low) << "-"
         << Ratio(ci.high) << "x, p=" << Ratio(t.p) << ")";
     } else {
-      o << ": no significant difference from " << na << " (" << Ratio(ratio) << "x, p=" << Ratio(t.p)
-        << ")";
+      o << ": no significant difference from " << na << " (" << Ratio(ratio)
+        << "x, p=" << Ratio(t.p) << ")";
     }
   };
   o << ca.store << " c" << ca.clients << ": ";

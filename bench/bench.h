@@ -27,7 +27,8 @@ struct StorageChoice {
 struct BenchRequest {
   std::vector<std::string> stores{"sqlite"};
   std::vector<StorageChoice> storages{{"disk", "disk"}};
-  std::vector<std::string> deploys{"local"};  // local|container-bind|container-volume|container-layer
+  std::vector<std::string> deploys{
+      "local"};  // local|container-bind|container-volume|container-layer
   std::vector<int> clients{1};
   std::string workload = "insert";  // insert|update|read|mix|ledger|bank
   double duration_s = 10;
@@ -69,7 +70,7 @@ struct Window {
 // A fault during a repetition and how the latency recovered.
 struct FaultRecovery {
   std::string fault;
-  double at_s = 0;         // since the measurement began
+  double at_s = 0;          // since the measurement began
   double first_ok_ms = -1;  // first acknowledged op after the fault (-1: none)
   double p99_back_ms = -1;  // p99 of a 1-s span back within 10% of its pre-fault value
   double pre_p99_us = 0;
@@ -93,8 +94,8 @@ struct CombinationResult {
   std::vector<Repetition> reps;
   Histogram merged{7};
   std::map<std::string, std::string> config;  // the store's effective settings, storage
-  std::string skipped;                         // why it did not run ("" if it did)
-  std::string error;                           // a setup error during the run
+  std::string skipped;                        // why it did not run ("" if it did)
+  std::string error;                          // a setup error during the run
 };
 
 // A figure across repetitions: median, 95% bootstrap CI, CV.

@@ -66,7 +66,8 @@ int Main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--clients", req.clients, "concurrent clients, a list runs each (default 1)")
       ->delimiter(',');
-  app.add_option("--workload", req.workload, "insert, update, read, mix, ledger or bank (default insert)");
+  app.add_option("--workload", req.workload,
+                 "insert, update, read, mix, ledger or bank (default insert)");
   app.add_option("--duration", req.duration_s, "seconds measured per repetition (default 10)");
   app.add_option("--warmup", req.warmup_s, "seconds of load before measuring (default 1)");
   app.add_option("--repetitions", req.repetitions, "repetitions per combination (default 3)");
@@ -74,7 +75,8 @@ int Main(int argc, char** argv) {
                  "open loop: total ops/s at fixed intended start times; latency counts queueing "
                  "(default: closed loop)");
   app.add_option("--seed", req.seed, "seed of the op streams (default 1)");
-  app.add_option("--keyspace", req.keyspace, "update/read/mix: rows written before the warm-up (default 1000)");
+  app.add_option("--keyspace", req.keyspace,
+                 "update/read/mix: rows written before the warm-up (default 1000)");
   app.add_option("--fault", req.fault, "a fault to inject repeatedly (kill, pause, powercut, ...)");
   app.add_option("--every", req.every_s, "with --fault: seconds between faults");
   app.add_option("--set", sets, "KEY=VALUE store knob for every combination (repeatable)");
@@ -108,7 +110,8 @@ int Main(int argc, char** argv) {
     std::cerr << "crashlab bench: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << "crashlab bench: cannot create --out " << out << ": " << e.code().message() << "\n";
+    std::cerr << "crashlab bench: cannot create --out " << out << ": " << e.code().message()
+              << "\n";
     return kExitUsage;
   }
   try {
@@ -119,7 +122,8 @@ int Main(int argc, char** argv) {
     WriteHistograms(r, req.out / "histograms");
     WriteBenchHtml(r, req.out / "report.html");
     PrintSummary(r, std::cout);
-    std::cout << "  bench.json        " << std::filesystem::absolute(req.out / "bench.json").string()
+    std::cout << "  bench.json        "
+              << std::filesystem::absolute(req.out / "bench.json").string()
               << "\n  report            "
               << std::filesystem::absolute(req.out / "report.html").string() << "\n";
     for (const auto& c : r.combos) {

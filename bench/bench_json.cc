@@ -82,7 +82,8 @@ std::vector<json> Aggregates(const CombinationResult& c, const std::string& name
 }
 
 json FigureJson(const Figure& f) {
-  return {{"median", f.median}, {"ci95", {f.ci.low, f.ci.high}}, {"cv", f.cv}, {"per_rep", f.per_rep}};
+  return {
+      {"median", f.median}, {"ci95", {f.ci.low, f.ci.high}}, {"cv", f.cv}, {"per_rep", f.per_rep}};
 }
 
 json Figures(const CombinationResult& c, uint64_t seed) {
@@ -188,8 +189,13 @@ std::string FileName(std::string name) {
 json HistogramJson(const Histogram& h) {
   json b = json::array();
   for (const auto& x : h.Buckets()) b.push_back({x.low, x.width, x.count});
-  return {{"count", h.Count()}, {"min", h.Min()}, {"max", h.Max()},        {"sum", h.Sum()},
-          {"sum_sq", h.SumSquares()}, {"buckets_columns", {"low", "width", "count"}}, {"buckets", b}};
+  return {{"count", h.Count()},
+          {"min", h.Min()},
+          {"max", h.Max()},
+          {"sum", h.Sum()},
+          {"sum_sq", h.SumSquares()},
+          {"buckets_columns", {"low", "width", "count"}},
+          {"buckets", b}};
 }
 
 void WriteFile(const std::filesystem::path& file, const json& j) {

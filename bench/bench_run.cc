@@ -58,7 +58,8 @@ struct Control {
 // One worker's measurements; merged after the run.
 class Recorder {
  public:
-  explicit Recorder(const Phase& p) : phase_(p), win_(p.windows), fail_(p.windows), unk_(p.windows) {}
+  explicit Recorder(const Phase& p)
+      : phase_(p), win_(p.windows), fail_(p.windows), unk_(p.windows) {}
 
   void Add(Outcome o, Clock::time_point t0, Clock::time_point t1) {
     const size_t w = std::min(
@@ -82,7 +83,6 @@ class Recorder {
   Histogram hist{7};
   uint64_t ok = 0, fail = 0, unknown = 0;
   double cpu_ns = 0;
-
 
  private:
   const Phase& phase_;
@@ -127,8 +127,8 @@ class WindowMerge {
 };
 
 // A worker's loop: until the phase ends or the run stops.
-void Work(int w, std::unique_ptr<Client> client, OpGenerator& gen, const Phase& phase,
-          Control& ctl, Recorder& rec) {
+void Work(int w, std::unique_ptr<Client> client, OpGenerator& gen, const Phase& phase, Control& ctl,
+          Recorder& rec) {
   uint64_t seen = 0;
   // Open loop: the workers' intended starts interleave evenly.
   auto intended = phase.start + FromSeconds(phase.interval_s * w / phase.clients);
@@ -172,10 +172,11 @@ void Work(int w, std::unique_ptr<Client> client, OpGenerator& gen, const Phase& 
     if (!measuring) continue;
     rec.Add(out, t0, t1);
     if (out == Outcome::kOk) {
-      const int64_t now = NsOf(t1);
-      if (now > ctl.fault_ns.load(std::memory_order_relaxed)) {
+      // The first success of an op sent after the fault (one in flight at the instant
+      // may still be acknowledged just after it: that is not the store back).
+      if (NsOf(t0) > ctl.fault_ns.load(std::memory_order_relaxed)) {
         int64_t none = INT64_MAX;
-        ctl.first_ok_ns.compare_exchange_strong(none, now);
+        ctl.first_ok_ns.compare_exchange_strong(none, NsOf(t1));
       }
     } else if (phase.interval_s == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the store may be down
@@ -199,12 +200,14 @@ struct Workers {
 
 void SleepUntil(Clock::time_point t, const Control& ctl) {
   while (Clock::now() < t && !ctl.stop.load() && !supervisor::Interrupted()) {
-    std::this_thread::sleep_for(std::min<Clock::duration>(t - Clock::now(), std::chrono::milliseconds(20)));
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(t - Clock::now(), std::chrono::milliseconds(20)));
   }
 }
 
 // One fault: inject, park the workers, heal, recover, hand out fresh clients.
-FaultRecovery InjectOnce(BuiltScenario& b, Control& ctl, const Phase& phase, int workers, Rng& rng) {
+FaultRecovery InjectOnce(BuiltScenario& b, Control& ctl, const Phase& phase, int workers,
+                         Rng& rng) {
   FaultRecovery fr;
   const auto at = Clock::now();
   fr.at_s = Seconds(at - phase.measure);
@@ -233,7 +236,8 @@ std::vector<FaultRecovery> FaultLoop(BuiltScenario& b, Control& ctl, const Phase
                                      int workers, double every, uint64_t seed) {
   std::vector<FaultRecovery> out;
   Rng rng(seed);
-  for (auto next = phase.measure + FromSeconds(every); next < phase.end; next += FromSeconds(every)) {
+  for (auto next = phase.measure + FromSeconds(every); next < phase.end;
+       next += FromSeconds(every)) {
     SleepUntil(next, ctl);
     if (supervisor::Interrupted() || Clock::now() >= phase.end) break;
     if (!out.empty()) {
@@ -337,7 +341,8 @@ Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int 
   std::vector<std::unique_ptr<OpGenerator>> gens;
   std::vector<std::unique_ptr<Client>> cl;
   for (int w = 0; w < clients; ++w) {
-    gens.push_back(MakeGenerator(req.workload, *b.workload, w, SubSeed(seed, 0xbe7c, w), req.keyspace));
+    gens.push_back(
+        MakeGenerator(req.workload, *b.workload, w, SubSeed(seed, 0xbe7c, w), req.keyspace));
     gens.back()->BeginCycle(1);
     cl.push_back(b.target->NewClient(w));
   }
@@ -351,8 +356,9 @@ Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int 
     Workers ws{ctl, {}};
     // Without faults worker 0 runs on this thread (as the crash runner's does).
     for (int w = faults ? 0 : 1; w < clients; ++w) {
-      ws.threads.emplace_back(Work, w, std::move(cl[static_cast<size_t>(w)]), std::ref(*gens[static_cast<size_t>(w)]),
-                              std::cref(phase), std::ref(ctl), std::ref(*recs[static_cast<size_t>(w)]));
+      ws.threads.emplace_back(Work, w, std::move(cl[static_cast<size_t>(w)]),
+                              std::ref(*gens[static_cast<size_t>(w)]), std::cref(phase),
+                              std::ref(ctl), std::ref(*recs[static_cast<size_t>(w)]));
     }
     if (faults) {
       fault_log = FaultLoop(b, ctl, phase, clients, req.every_s, SubSeed(seed, 0xfa01, 0));

@@ -7,12 +7,14 @@
 namespace crashlab::bench {
 
 Histogram::Histogram(int precision_bits) : bits_(precision_bits) {
-  if (bits_ < 1 || bits_ > 12) throw std::invalid_argument("histogram precision must be 1..12 bits");
+  if (bits_ < 1 || bits_ > 12)
+    throw std::invalid_argument("histogram precision must be 1..12 bits");
   counts_.assign(static_cast<size_t>(65 - bits_) << bits_, 0);
 }
 
 void Histogram::Merge(const Histogram& o) {
-  if (o.bits_ != bits_) throw std::invalid_argument("cannot merge histograms of different precision");
+  if (o.bits_ != bits_)
+    throw std::invalid_argument("cannot merge histograms of different precision");
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
   count_ += o.count_;
   sum_ += o.sum_;
@@ -45,8 +47,8 @@ Histogram::Bucket Histogram::BucketAt(size_t i) const {
 uint64_t Histogram::Percentile(double p) const {
   if (count_ == 0) return 0;
   p = std::clamp(p, 0.0, 100.0);
-  const uint64_t rank =
-      std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_))));
+  const uint64_t rank = std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_))));
   uint64_t seen = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];

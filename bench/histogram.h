@@ -47,8 +47,8 @@ class Histogram {
   std::vector<Bucket> Buckets() const;
   // Rebuilds a histogram from Buckets() output (exact round trip of counts); min, max and
   // the sums come from the stored figures.
-  static Histogram FromBuckets(int precision_bits, const std::vector<Bucket>& buckets,
-                               uint64_t min, uint64_t max, double sum, double sum_sq);
+  static Histogram FromBuckets(int precision_bits, const std::vector<Bucket>& buckets, uint64_t min,
+                               uint64_t max, double sum, double sum_sq);
   double Sum() const { return static_cast<double>(sum_); }
   double SumSquares() const { return static_cast<double>(sum_sq_); }
   bool operator==(const Histogram& o) const;
@@ -58,7 +58,8 @@ class Histogram {
     if (v < (uint64_t{2} << bits_)) return static_cast<size_t>(v);
     const int e = 63 - __builtin_clzll(v);  // v in [2^e, 2^(e+1)), e > bits_
     const int shift = e - bits_;
-    return (static_cast<size_t>(shift) + 1) << bits_ | ((v >> shift) & ((uint64_t{1} << bits_) - 1));
+    return (static_cast<size_t>(shift) + 1) << bits_ |
+           ((v >> shift) & ((uint64_t{1} << bits_) - 1));
   }
   Bucket BucketAt(size_t i) const;
 

@@ -11,7 +11,8 @@ namespace {
 
 // The exact p-th percentile (nearest rank) of sorted values.
 uint64_t Exact(const std::vector<uint64_t>& sorted, double p) {
-  const size_t rank = std::max<size_t>(1, static_cast<size_t>(std::ceil(p / 100.0 * sorted.size())));
+  const size_t rank =
+      std::max<size_t>(1, static_cast<size_t>(std::ceil(p / 100.0 * sorted.size())));
   return sorted[rank - 1];
 }
 
@@ -65,7 +66,8 @@ TEST(Histogram, MergeEqualsRecordingEverythingInOne) {
 TEST(Histogram, BucketsRoundTrip) {
   Histogram h(7);
   for (uint64_t x : LogNormal(10000, 3)) h.Record(x);
-  const Histogram back = Histogram::FromBuckets(7, h.Buckets(), h.Min(), h.Max(), h.Sum(), h.SumSquares());
+  const Histogram back =
+      Histogram::FromBuckets(7, h.Buckets(), h.Min(), h.Max(), h.Sum(), h.SumSquares());
   for (double p : {50.0, 99.0, 99.9}) EXPECT_EQ(back.Percentile(p), h.Percentile(p));
   EXPECT_EQ(back.Count(), h.Count());
 }

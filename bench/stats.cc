@@ -54,8 +54,8 @@ Interval BootstrapMedianCI(const std::vector<double>& v, uint64_t seed, int resa
   return Percentiles95(draws);
 }
 
-Interval BootstrapRatioCI(const std::vector<double>& a, const std::vector<double>& b,
-                          uint64_t seed, int resamples) {
+Interval BootstrapRatioCI(const std::vector<double>& a, const std::vector<double>& b, uint64_t seed,
+                          int resamples) {
   if (a.empty() || b.empty()) return {};
   Rng rng(seed);
   std::vector<double> draws;

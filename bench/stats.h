@@ -10,7 +10,7 @@ namespace crashlab::bench {
 
 double Median(std::vector<double> v);
 double Mean(const std::vector<double>& v);
-double Stddev(const std::vector<double>& v);  // sample stddev (n-1); 0 if n < 2
+double Stddev(const std::vector<double>& v);       // sample stddev (n-1); 0 if n < 2
 double Quantile(std::vector<double> v, double q);  // linear interpolation, q in [0,1]
 
 struct Interval {
@@ -19,8 +19,8 @@ struct Interval {
 // 95% percentile-bootstrap interval of the median of `v` (seeded, `resamples` draws).
 Interval BootstrapMedianCI(const std::vector<double>& v, uint64_t seed, int resamples = 2000);
 // 95% bootstrap interval of median(b) / median(a), resampling a and b independently.
-Interval BootstrapRatioCI(const std::vector<double>& a, const std::vector<double>& b,
-                          uint64_t seed, int resamples = 2000);
+Interval BootstrapRatioCI(const std::vector<double>& a, const std::vector<double>& b, uint64_t seed,
+                          int resamples = 2000);
 
 struct UTest {
   double u = 0;        // U statistic of `a`
