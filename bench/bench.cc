@@ -18,9 +18,6 @@
 
 namespace crashlab::bench {
 
-Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int clients,
-                         uint64_t seed, std::map<std::string, std::string>* config);
-
 namespace {
 
 bool IsContainer(const std::string& deploy) { return deploy.rfind("container-", 0) == 0; }
@@ -99,7 +96,7 @@ void Validate(const BenchRequest& req) {
   if (!req.fault.empty() && !(req.every_s > 0 && std::isfinite(req.every_s)))
     throw UsageError("--fault needs --every SECONDS (> 0)", "every");
   if (req.fault.empty() && req.every_s != 0) throw UsageError("--every needs --fault", "every");
-  if (req.out.empty()) throw UsageError("--out DIR is required", "out");
+  if (req.out.empty()) throw UsageError("--out needs a directory", "out");
 }
 
 std::vector<Combination> Combinations(const BenchRequest& req) {

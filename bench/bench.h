@@ -15,6 +15,7 @@
 
 #include "bench/histogram.h"
 #include "bench/stats.h"
+#include "framework/scenario.h"
 
 namespace crashlab::bench {
 
@@ -139,6 +140,10 @@ struct BenchResult {
 BenchResult RunBench(const BenchRequest& req, const std::function<void(const std::string&)>& log);
 
 // Measurement pieces, exposed for tests and the harness-overhead benchmark.
+// One repetition of a resolved combination on a fresh store (config: the store's
+// settings, filled if not null).
+Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int clients,
+                         uint64_t seed, std::map<std::string, std::string>* config);
 double MeasureClockOverheadNs();
 double MeasureHarnessOverheadNs();
 HostInfo ProbeHost(const BenchRequest& req);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <ctime>
 #include <iostream>
 
 #include "bench/bench.h"
@@ -27,6 +28,20 @@ std::vector<StorageChoice> ParseStorages(const std::vector<std::string>& items) 
     }
   }
   return out;
+}
+
+// reports/bench-YYYYmmdd-HHMMSS, with a suffix if a run in the same second took it.
+std::filesystem::path DefaultOut() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "bench-%Y%m%d-%H%M%S", &tm);
+  std::filesystem::path p = std::filesystem::path("reports") / buf;
+  for (int i = 2; std::filesystem::exists(p); ++i) {
+    p = std::filesystem::path("reports") / (std::string(buf) + "-" + std::to_string(i));
+  }
+  return p;
 }
 
 std::string CommandLine(int argc, char** argv) {
@@ -80,7 +95,7 @@ int Main(int argc, char** argv) {
   app.add_option("--fault", req.fault, "a fault to inject repeatedly (kill, pause, powercut, ...)");
   app.add_option("--every", req.every_s, "with --fault: seconds between faults");
   app.add_option("--set", sets, "KEY=VALUE store knob for every combination (repeatable)");
-  app.add_option("--out", out, "output directory (required)");
+  app.add_option("--out", out, "output directory (default reports/bench-TIME)");
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "no line per repetition");
   try {
@@ -102,7 +117,7 @@ int Main(int argc, char** argv) {
     NoDuplicates(req.stores, "stores");
     NoDuplicates(req.deploys, "deploy");
     NoDuplicates(req.clients, "clients");
-    req.out = out;
+    req.out = out.empty() ? DefaultOut() : std::filesystem::path(out);
     req.command_line = CommandLine(argc, argv);
     Validate(req);
     std::filesystem::create_directories(req.out);
