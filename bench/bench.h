@@ -144,6 +144,10 @@ BenchResult RunBench(const BenchRequest& req, const std::function<void(const std
 // settings, filled if not null).
 Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int clients,
                          uint64_t seed, std::map<std::string, std::string>* config);
+// The pieces of RunRepetition: start a built store for the bench (fault setup, schema,
+// prefill), and measure on it (the caller stops it).
+void StartForBench(BuiltScenario& b, const BenchRequest& req);
+Repetition MeasureOn(BuiltScenario& b, const BenchRequest& req, int clients, uint64_t seed);
 double MeasureClockOverheadNs();
 double MeasureHarnessOverheadNs();
 HostInfo ProbeHost(const BenchRequest& req);

@@ -322,22 +322,8 @@ Phase MakePhase(const BenchRequest& req, int clients) {
 
 }  // namespace
 
-// Defined here, used by RunBench (bench.cc).
-Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int clients,
-                         uint64_t seed, std::map<std::string, std::string>* config) {
-  TempDir work("crashlab-bench-");
-  BuiltScenario b = BuildScenario(r, work.path());
+Repetition MeasureOn(BuiltScenario& b, const BenchRequest& req, int clients, uint64_t seed) {
   const bool faults = !req.fault.empty();
-  if (faults) b.fault->Setup(*b.target);
-  b.target->Start();
-  b.target->NewClient(0)->Prepare(b.workload->Model());
-  if (config) {
-    *config = b.target->Config();
-    if (b.storage) {
-      for (const auto& [k, v] : b.storage->Describe()) config->emplace(k, v);
-    }
-  }
-  if (NeedsRows(req.workload)) Prefill(*b.target->NewClient(0), req.keyspace);
   std::vector<std::unique_ptr<OpGenerator>> gens;
   std::vector<std::unique_ptr<Client>> cl;
   for (int w = 0; w < clients; ++w) {
@@ -356,9 +342,9 @@ Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int 
     Workers ws{ctl, {}};
     // Without faults worker 0 runs on this thread (as the crash runner's does).
     for (int w = faults ? 0 : 1; w < clients; ++w) {
-      ws.threads.emplace_back(Work, w, std::move(cl[static_cast<size_t>(w)]),
-                              std::ref(*gens[static_cast<size_t>(w)]), std::cref(phase),
-                              std::ref(ctl), std::ref(*recs[static_cast<size_t>(w)]));
+      const auto i = static_cast<size_t>(w);
+      ws.threads.emplace_back(Work, w, std::move(cl[i]), std::ref(*gens[i]), std::cref(phase),
+                              std::ref(ctl), std::ref(*recs[i]));
     }
     if (faults) {
       fault_log = FaultLoop(b, ctl, phase, clients, req.every_s, SubSeed(seed, 0xfa01, 0));
@@ -368,11 +354,33 @@ Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int 
     ws.JoinAll();
   }
   ThrowIfInterrupted();
-  if (faults) b.fault->Teardown(*b.target);
-  b.target->Stop();
   Repetition rep = Collect(phase, recs);
   rep.faults = std::move(fault_log);
   RecoveryTimes(rep.faults, WindowMerge(phase, recs), phase.window_s);
+  return rep;
+}
+
+void StartForBench(BuiltScenario& b, const BenchRequest& req) {
+  if (!req.fault.empty()) b.fault->Setup(*b.target);
+  b.target->Start();
+  b.target->NewClient(0)->Prepare(b.workload->Model());
+  if (NeedsRows(req.workload)) Prefill(*b.target->NewClient(0), req.keyspace);
+}
+
+Repetition RunRepetition(const ResolvedRequest& r, const BenchRequest& req, int clients,
+                         uint64_t seed, std::map<std::string, std::string>* config) {
+  TempDir work("crashlab-bench-");
+  BuiltScenario b = BuildScenario(r, work.path());
+  StartForBench(b, req);
+  if (config) {
+    *config = b.target->Config();
+    if (b.storage) {
+      for (const auto& [k, v] : b.storage->Describe()) config->emplace(k, v);
+    }
+  }
+  Repetition rep = MeasureOn(b, req, clients, seed);
+  if (!req.fault.empty()) b.fault->Teardown(*b.target);
+  b.target->Stop();
   return rep;
 }
 

@@ -54,9 +54,12 @@ int main(int argc, char** argv) {
   req.warmup_s = 1;
   std::string storage = "disk";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--duration")) req.duration_s = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--storage")) storage = argv[i + 1];
+    if (!std::strcmp(argv[i], "--rounds"))
+      rounds = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--duration"))
+      req.duration_s = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--storage"))
+      storage = argv[i + 1];
   }
   crashlab::supervisor::Init();
   crashlab::ScenarioRequest sr;
@@ -71,11 +74,12 @@ int main(int argc, char** argv) {
     a.push_back(ma);
     b.push_back(mb);
     ratio.push_back(ma / mb);
-    std::printf("round %d: harness %.1f us  bare loop %.1f us  ratio %.4f\n", i + 1, ma / 1e3, mb / 1e3,
-                ma / mb);
+    std::printf("round %d: harness %.1f us  bare loop %.1f us  ratio %.4f\n", i + 1, ma / 1e3,
+                mb / 1e3, ma / mb);
   }
-  std::printf("median: harness %.1f us  bare loop %.1f us  ratio of medians %.4f  median ratio %.4f\n",
-              crashlab::bench::Median(a) / 1e3, crashlab::bench::Median(b) / 1e3,
-              crashlab::bench::Median(a) / crashlab::bench::Median(b), crashlab::bench::Median(ratio));
+  std::printf(
+      "median: harness %.1f us  bare loop %.1f us  ratio of medians %.4f  median ratio %.4f\n",
+      crashlab::bench::Median(a) / 1e3, crashlab::bench::Median(b) / 1e3,
+      crashlab::bench::Median(a) / crashlab::bench::Median(b), crashlab::bench::Median(ratio));
   return 0;
 }
