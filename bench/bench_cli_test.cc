@@ -224,6 +224,22 @@ TEST_F(BenchCli, KillFaultsReportRecovery) {
   ExpectPageRenders(out_ / "report.html", 4, "bench_report_kill.png");
 }
 
+// A pause is an outage of its hold time: the first acknowledgement comes after it.
+TEST_F(BenchCli, PauseOutageIsItsHoldTime) {
+  const Result r = Bench({"--stores", "redis", "--storage", "tmpfs", "--fault", "pause", "--set",
+                          "hold_ms=300", "--every", "1", "--duration", "2.5", "--warmup", "0.2",
+                          "--repetitions", "1", "--out", out_.string()},
+                         dir_->path());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const json j = ReadJson(out_ / "bench.json");
+  const auto& faults = j["crashlab"]["combinations"][0]["repetitions"][0]["faults"];
+  ASSERT_EQ(faults.size(), 2u) << faults.dump();
+  for (const auto& f : faults) {
+    EXPECT_GE(f["first_ok_ms"].get<double>(), 300) << f.dump();
+    EXPECT_LT(f["first_ok_ms"].get<double>(), 800) << f.dump();
+  }
+}
+
 TEST_F(BenchCli, ContainerDeployments) {
   const Result r =
       Bench({"--stores", "sqlite", "--deploy", "container-bind,container-volume,container-layer",

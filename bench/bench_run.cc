@@ -48,9 +48,10 @@ struct Control {
   std::atomic<bool> stop{false};
   std::atomic<bool> hold{false};  // park at the next op (the fault loop heals the store)
   std::atomic<int> parked{0};
-  std::atomic<uint64_t> generation{0};  // bumped when fresh clients are ready
-  std::atomic<int64_t> fault_ns{INT64_MAX};
-  std::atomic<int64_t> first_ok_ns{INT64_MAX};
+  std::atomic<uint64_t> generation{0};          // bumped when fresh clients are ready
+  std::atomic<int64_t> fault_ns{INT64_MAX};     // the last fault's instant
+  std::atomic<int64_t> injected_ns{INT64_MAX};  // when its Inject returned
+  std::atomic<int64_t> first_ok_ns{INT64_MAX};  // the first acknowledgement after that
   std::mutex mu;
   std::vector<std::unique_ptr<Client>> fresh;  // by worker, after a recovery
 };
@@ -172,9 +173,10 @@ void Work(int w, std::unique_ptr<Client> client, OpGenerator& gen, const Phase& 
     if (!measuring) continue;
     rec.Add(out, t0, t1);
     if (out == Outcome::kOk) {
-      // The first success of an op sent after the fault (one in flight at the instant
-      // may still be acknowledged just after it: that is not the store back).
-      if (NsOf(t0) > ctl.fault_ns.load(std::memory_order_relaxed)) {
+      // The first acknowledgement after the fault took hold (Inject returned: the
+      // process is dead, frozen, cut off); one racing the fault's instant is not the
+      // store back.
+      if (NsOf(t1) > ctl.injected_ns.load(std::memory_order_relaxed)) {
         int64_t none = INT64_MAX;
         ctl.first_ok_ns.compare_exchange_strong(none, NsOf(t1));
       }
@@ -205,22 +207,35 @@ void SleepUntil(Clock::time_point t, const Control& ctl) {
   }
 }
 
-// One fault: inject, park the workers, heal, recover, hand out fresh clients.
+// Parks the workers (each finishes its op in flight; bounded by the clients' timeouts).
+void Park(Control& ctl, int workers) {
+  ctl.hold.store(true, std::memory_order_release);
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (ctl.parked.load() < workers && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// One fault. A fault that needs recovery (kill, power cut): park the workers, heal,
+// recover, hand out fresh clients, resume. One that does not (pause): heal at once while
+// the clients keep going (their ops wait for the store, as a user's would).
 FaultRecovery InjectOnce(BuiltScenario& b, Control& ctl, const Phase& phase, int workers,
                          Rng& rng) {
   FaultRecovery fr;
   const auto at = Clock::now();
   fr.at_s = Seconds(at - phase.measure);
   ctl.first_ok_ns.store(INT64_MAX);
+  ctl.injected_ns.store(INT64_MAX);
   ctl.fault_ns.store(NsOf(at));
   fr.fault = b.fault->Inject(*b.target, rng).fault;
-  ctl.hold.store(true, std::memory_order_release);
-  const auto give_up = Clock::now() + std::chrono::seconds(10);
-  while (ctl.parked.load() < workers && Clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ctl.injected_ns.store(NsOf(Clock::now()));
+  if (!b.fault->NeedsRecovery()) {
+    b.fault->Heal(*b.target);
+    return fr;
   }
+  Park(ctl, workers);
   b.fault->Heal(*b.target);
-  if (b.fault->NeedsRecovery()) b.target->Recover();
+  b.target->Recover();
   {
     std::lock_guard lock(ctl.mu);
     for (int w = 0; w < workers; ++w) ctl.fresh[static_cast<size_t>(w)] = b.target->NewClient(w);

@@ -47,19 +47,22 @@ Figures Pgbench(int clients, double duration, const std::map<std::string, std::s
   // Keys below 2^40 never meet crashlab's (worker + 1) << 40 | seq.
   std::ofstream(dir / "insert.sql") << "\\set id random(1, 1000000000000)\n"
                                        "INSERT INTO orders(id, amount) VALUES (:id, 100);\n";
-  const std::string out = RunTool({"pgbench", "-n", "-M", "prepared", "-c", std::to_string(clients), "-j",
-                                   std::to_string(std::min(clients, 2)), "-T",
-                                   std::to_string(static_cast<int>(duration)), "-f", (dir / "insert.sql").string()},
-                                  env, dir);
+  const std::string out =
+      RunTool({"pgbench", "-n", "-M", "prepared", "-c", std::to_string(clients), "-j",
+               std::to_string(std::min(clients, 2)), "-T",
+               std::to_string(static_cast<int>(duration)), "-f", (dir / "insert.sql").string()},
+              env, dir);
   std::smatch m;
   Figures f;
-  if (std::regex_search(out, m, std::regex("latency average = ([0-9.]+) ms"))) f.mean_us = std::stod(m[1]) * 1e3;
+  if (std::regex_search(out, m, std::regex("latency average = ([0-9.]+) ms")))
+    f.mean_us = std::stod(m[1]) * 1e3;
   if (std::regex_search(out, m, std::regex("tps = ([0-9.]+)"))) f.ops_s = std::stod(m[1]);
   if (f.mean_us == 0) std::fprintf(stderr, "pgbench: %s\n", out.c_str());
   return f;
 }
 
-Figures RedisBenchmark(int clients, uint64_t requests, const std::map<std::string, std::string>& env,
+Figures RedisBenchmark(int clients, uint64_t requests,
+                       const std::map<std::string, std::string>& env,
                        const std::filesystem::path& dir) {
   // redis-benchmark takes the password on its command line only (-a); loopback, short-lived.
   const std::string out =
@@ -69,7 +72,9 @@ Figures RedisBenchmark(int clients, uint64_t requests, const std::map<std::strin
               {}, dir);
   std::smatch m;
   Figures f;
-  if (std::regex_search(out, m, std::regex("\"SET\",\"([0-9.]+)\",\"([0-9.]+)\",\"[0-9.]+\",\"([0-9.]+)\",\"[0-9.]+\",\"([0-9.]+)\""))) {
+  if (std::regex_search(out, m,
+                        std::regex("\"SET\",\"([0-9.]+)\",\"([0-9.]+)\",\"[0-9.]+\",\"([0-9.]+)\","
+                                   "\"[0-9.]+\",\"([0-9.]+)\""))) {
     f.ops_s = std::stod(m[1]);
     f.mean_us = std::stod(m[2]) * 1e3;
     f.p50_us = std::stod(m[3]) * 1e3;
@@ -90,7 +95,9 @@ Figures Crashlab(crashlab::BuiltScenario& b, const BenchRequest& req, int client
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_agreement postgres|redis [--clients 1,8,50] [--duration S] [--rounds R]\n");
+    std::fprintf(
+        stderr,
+        "usage: bench_agreement postgres|redis [--clients 1,8,50] [--duration S] [--rounds R]\n");
     return 2;
   }
   const std::string store = argv[1];
@@ -126,11 +133,14 @@ int main(int argc, char** argv) {
     for (int round = 0; round < rounds; ++round) {
       const Figures a = Crashlab(b, req, c);
       const Figures t = store == "redis"
-                            ? RedisBenchmark(c, static_cast<uint64_t>(a.ops_s * req.duration_s), env, tools.path())
+                            ? RedisBenchmark(c, static_cast<uint64_t>(a.ops_s * req.duration_s),
+                                             env, tools.path())
                             : Pgbench(c, req.duration_s, env, tools.path());
-      std::printf("%s c=%d round %d: crashlab mean %.1f p50 %.1f p99 %.1f us (%.0f ops/s) | tool mean %.1f p50 %.1f p99 %.1f us (%.0f ops/s)\n",
-                  store.c_str(), c, round + 1, a.mean_us, a.p50_us, a.p99_us, a.ops_s, t.mean_us, t.p50_us,
-                  t.p99_us, t.ops_s);
+      std::printf(
+          "%s c=%d round %d: crashlab mean %.1f p50 %.1f p99 %.1f us (%.0f ops/s) | tool mean %.1f "
+          "p50 %.1f p99 %.1f us (%.0f ops/s)\n",
+          store.c_str(), c, round + 1, a.mean_us, a.p50_us, a.p99_us, a.ops_s, t.mean_us, t.p50_us,
+          t.p99_us, t.ops_s);
       ratio_mean.push_back(a.mean_us / t.mean_us);
       if (t.p50_us > 0) ratio_p50.push_back(a.p50_us / t.p50_us);
       if (t.p99_us > 0) ratio_p99.push_back(a.p99_us / t.p99_us);
@@ -138,7 +148,8 @@ int main(int argc, char** argv) {
     std::printf("%s c=%d: crashlab/tool median ratio: mean %.3f", store.c_str(), c,
                 crashlab::bench::Median(ratio_mean));
     if (!ratio_p50.empty())
-      std::printf("  p50 %.3f  p99 %.3f", crashlab::bench::Median(ratio_p50), crashlab::bench::Median(ratio_p99));
+      std::printf("  p50 %.3f  p99 %.3f", crashlab::bench::Median(ratio_p50),
+                  crashlab::bench::Median(ratio_p99));
     std::printf("\n");
     b.target->Stop();
   }
