@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench/bench_cli.h"
 #include "framework/log.h"
 #include "framework/process.h"
 #include "framework/report.h"
@@ -340,6 +341,18 @@ Command AddReport(CLI::App& app) {
   return {c, [o] { return Report(o->dir, o->json); }};
 }
 
+// ---- bench ----
+
+// crashlab bench parses its own options (bench/bench_cli.h); registered here for --help,
+// the unknown-command check and completion.
+Command AddBench(CLI::App& app, int argc, char** argv) {
+  auto* c = app.add_subcommand("bench",
+                               "response time and its variance per store x storage x deployment "
+                               "(crashlab bench --help)");
+  c->allow_extras();
+  return {c, [argc, argv] { return crashlab::bench::Main(argc - 1, argv + 1); }};
+}
+
 // ---- completion ----
 
 Command AddCompletion(CLI::App& app) {
@@ -370,8 +383,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "stderr log level: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
-  const std::vector<Command> commands = {AddList(app),   AddDescribe(app), AddRun(app, argc, argv),
-                                         AddDoctor(app), AddReport(app),   AddCompletion(app)};
+  const std::vector<Command> commands = {
+      AddList(app),   AddDescribe(app), AddRun(app, argc, argv), AddBench(app, argc, argv),
+      AddDoctor(app), AddReport(app),   AddCompletion(app)};
+  // bench takes the rest of the command line as it is.
+  if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     std::string names;
