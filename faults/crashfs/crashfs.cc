@@ -42,6 +42,8 @@ const char* ToString(FsOp op) {
       return "unlink";
     case FsOp::kCreate:
       return "create";
+    case FsOp::kAny:
+      return "any";
   }
   return "?";
 }
@@ -72,7 +74,8 @@ const char* ToString(CutOptions::Torn torn) {
 
 std::optional<FsOp> ParseFsOp(const std::string& s) {
   for (FsOp k :
-       {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink, FsOp::kCreate}) {
+       {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink, FsOp::kCreate,
+        FsOp::kAny}) {
     if (s == ToString(k)) return k;
   }
   return std::nullopt;

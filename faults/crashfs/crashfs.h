@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,12 @@ struct Options {
   // keeps what a simulated one keeps. Off = faster, durability is the model's only.
   bool backing_fsync = true;
   uint64_t seed = 0;        // torn-write randomness
+  // Persistence model (persistence.h): "posix" (a directory entry is durable at an fsync
+  // of its directory) or "ext4" (any fsync commits every earlier namespace op).
+  std::string fs_model = "posix";
+  // ext4's auto_da_alloc: a rename replacing a file flushes the source's data with the
+  // commit. The kernel's default is on; only models with that rule look at it.
+  bool auto_da_alloc = true;
   bool allow_other = true;  // let other users (the store's uid) use the mount; needs root
   bool debug = false;       // libfuse request log on stderr
 };
@@ -33,7 +40,9 @@ enum class SyncMode {
 };
 
 // File-system operations a crash point counts (not crashlab::OpKind, the workload's ops).
-enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
+// kAny counts every operation of the kinds above in one merged sequence (a crash at the
+// k-th operation whatever its kind).
+enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate, kAny };
 
 // A crash point: freeze the filesystem when the k-th (1-based) operation of `op` whose
 // mount-relative path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives,
@@ -93,6 +102,15 @@ struct CutReport {
   double rollback_ms = 0;
   double remount_ms = 0;
   double total_ms = 0;
+  std::string fs_model;  // the model the cut applied
+  // Per other model: how many of the namespace ops this cut dropped it would have kept
+  // (a journal commit under that model covered them). 0 = that model leaves the same
+  // namespace at this instant.
+  std::map<std::string, uint64_t> dropped_ops_kept_under;
+  // The unsynced data report: files that held unsynced bytes and namespace ops that
+  // were pending at the instant of the cut, one line each.
+  std::vector<std::string> unsynced_files;
+  std::vector<std::string> pending_ops;
 };
 
 class Filesystem;

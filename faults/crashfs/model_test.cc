@@ -20,7 +20,8 @@ class ModelTest : public ::testing::Test {
     struct stat st;
     fstat(root_fd_.get(), &st);
     root_ino_ = st.st_ino;
-    meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string());
+    meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string(),
+                                    *FindModel("posix"));
     meta_->ResetGraveyard();
   }
   void TearDown() override { meta_.reset(); }
@@ -99,7 +100,7 @@ TEST_F(ModelTest, MetaRollbackUndoesInReverse) {
 TEST_F(ModelTest, DirSyncMakesOpsDurable) {
   WriteFile(P("victim"), "v", false);
   ASSERT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "victim"), 0);
-  meta_->SyncDir(root_ino_);
+  meta_->OnSync(SyncKind::kDirFsync, false, root_ino_);
   EXPECT_EQ(meta_->pending(), 0u);
   RollbackCounts c;
   meta_->Rollback(&c);

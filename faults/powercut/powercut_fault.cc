@@ -80,6 +80,44 @@ void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, 
   ev.extra["sequence"] = lines;
 }
 
+// Up to `max` lines, newline-separated, with a count of the rest.
+std::string Lines(const std::vector<std::string>& v, size_t max = 64) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out += v[i] + "\n";
+  if (v.size() > max) out += "... " + std::to_string(v.size() - max) + " more\n";
+  return out;
+}
+
+// The persistence model of the cut, and for a finding (read by the report only when the
+// cycle is invalid) the models under which this cut's state is the same: there the loss
+// is exposed too. A model that would have kept some dropped namespace op leaves another
+// state, which this cut did not check.
+void DescribeModels(const crashfs::CutReport& r, FaultEvent& ev) {
+  auto& x = ev.extra;
+  x["fs_model"] = r.fs_model;
+  x["unsynced_files"] = Lines(r.unsynced_files);
+  x["pending_ops"] = Lines(r.pending_ops);
+  std::string exposed = r.fs_model, differs;
+  for (const auto& [model, kept] : r.dropped_ops_kept_under) {
+    x["dropped_ops_kept_under." + model] = std::to_string(kept);
+    if (r.fs_model != "posix") continue;  // only posix keeps least: the others are checked alone
+    if (kept == 0) {
+      exposed += "," + model;
+    } else {
+      differs += (differs.empty() ? "" : "; ") + model + " keeps " + std::to_string(kept) +
+                 " of the " + std::to_string(r.pending_ops.size()) +
+                 " namespace op(s) this cut dropped";
+    }
+  }
+  x["finding.checked_under"] = r.fs_model;
+  x["finding.exposed_under"] = exposed;
+  x["finding.summary"] =
+      "exposed under " + exposed + (exposed.find(',') == std::string::npos ? " only" : "") +
+      (differs.empty() ? "" : " (" + differs + ": a different crash state; run with fs_model=" +
+                                  (r.fs_model == "posix" ? std::string("ext4") : r.fs_model) +
+                                  " to check it)");
+}
+
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
 FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
                       crashfs::CutOptions::Torn torn, const std::string& frozen_by,
@@ -129,6 +167,7 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   x["cut_ms"] = std::to_string(r.total_ms);
   if (!reap_error.empty()) x["reap_error"] = reap_error;
   SummarizeEvents(cfs, last_seq, ev);
+  DescribeModels(r, ev);
   return ev;
 }
 

@@ -52,7 +52,8 @@ CRASHLAB_FAULT(crashpoints) {
       Knob::Int("crash_points", 6, "K: crash points per operation kind", 1, 10000),
       Knob::String(
           "ops", "fsync,fsyncdir,unlink",
-          "operation kinds swept in turn (fsync, fsyncdir, rename, unlink, create, write)"),
+          "operation kinds swept in turn (fsync, fsyncdir, rename, unlink, create, write; any = "
+          "the k-th operation of the merged sequence of all kinds)"),
       Knob::String("glob", "*", "only operations on paths matching this glob count"),
   };
   f.knob_defaults = {{"storage", "crashfs"}};
