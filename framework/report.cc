@@ -297,6 +297,12 @@ void PrintVerdict(const RunReport& r, std::ostream& out) {
     out << "  ! " << r.anomalies[i].detail << "\n";
   if (r.anomalies.size() > 10)
     out << "  ! ... (" << r.anomalies.size() - 10 << " more in report.json)\n";
+  size_t shown = 0;
+  for (const auto& c : r.cycle_records) {
+    auto it = c.event.extra.find("finding.summary");
+    if (c.validity != Validity::kInvalid || it == c.event.extra.end() || shown++ >= 3) continue;
+    out << "  finding cycle " << c.cycle << ": " << it->second << "\n";
+  }
   if (r.verdict != Validity::kValid) out << "  replay: " << r.replay << "\n";
 }
 

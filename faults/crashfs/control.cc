@@ -86,10 +86,12 @@ void ServeConnection(CrashFs& fs, UniqueFd conn, std::atomic<bool>& stop) {
 const char* CommandHelp() {
   return "ping                                  answer ok\n"
          "freeze                                hold every request from now on\n"
-         "power-cut [none|pages|prefix] [seed=N] drop unsynced state, fail held requests, remount\n"
+         "power-cut [none|pages|prefix] [seed=N] [target=GLOB]\n"
+         "                                      drop unsynced state (data: only of files\n"
+         "                                      matching GLOB), fail held requests, remount\n"
          "sync-mode pass|fail|lie               what fsync/fdatasync/dir fsync do\n"
          "trigger OP K [GLOB]                   freeze before the K-th OP on a path matching GLOB\n"
-         "                                      OP: write fsync fsyncdir rename unlink create\n"
+         "                                      OP: write fsync fsyncdir rename unlink create any\n"
          "disarm                                remove the trigger\n"
          "triggered                             yes or no\n"
          "wait-triggered MS                     wait up to MS ms; yes or no\n"
@@ -123,6 +125,8 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
           cut.torn = *t;
         } else if (w[i].rfind("seed=", 0) == 0 && ParseU64(w[i].substr(5), &seed)) {
           cut.seed = seed;
+        } else if (w[i].rfind("target=", 0) == 0) {
+          cut.target = w[i].substr(7);
         } else {
           return "error bad power-cut argument: " + w[i];
         }

@@ -64,6 +64,10 @@ struct CutOptions {
   Torn torn = Torn::kNone;
   // Torn randomness; default Options::seed + number of earlier cuts of this mount.
   std::optional<uint64_t> seed;
+  // Only files whose mount-relative path matches this glob (fnmatch, '*' also matches '/')
+  // lose unsynced data or tear; the others keep everything written. "" = every file.
+  // Namespace operations are undone regardless.
+  std::string target;
 };
 
 // One entry of the sync/namespace history, for write-ups of findings.

@@ -1004,7 +1004,8 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   uint64_t seed = cut.seed.value_or(options_.seed + cuts_);
   RollbackCounts c;
   meta_->Rollback(&c);
-  data_.Rollback(cut.torn, seed, &c);
+  data_.Rollback(
+      cut.torn, seed, &c, [&](int fd) { return meta_->RelPath(fd); }, cut.target);
   auto t1 = std::chrono::steady_clock::now();
   {
     // Held requests are answered now, after the state they would have changed is gone.

@@ -2,6 +2,7 @@
 #include "faults/crashfs/model.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -212,7 +213,7 @@ void DataLog::MarkSynced(FileRecord* rec) {
 }
 
 void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
-                         RollbackCounts* counts) {
+                         RollbackCounts* counts, const std::string& path) {
   std::lock_guard lk(rec->state_mu);
   if (!rec->dirty) return;
   counts->files++;
@@ -224,7 +225,7 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   // beyond it (zeros).
   const off_t durable = rec->data_limit;
   const off_t durable_size = rec->durable_size;
-  counts->unsynced_files.push_back(ReadLink(fd) + " durable " + std::to_string(durable_size) +
+  counts->unsynced_files.push_back(path + ": durable " + std::to_string(durable_size) +
                                    " B, current " + std::to_string(cur) + " B, " +
                                    std::to_string(rec->pages.size()) + " synced page(s) overwritten");
   // Seeded by the path, not the inode number, so that a replay on a fresh backing
@@ -293,13 +294,22 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   }
 }
 
-void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts) {
+void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                       const std::function<std::string(int fd)>& rel_path,
+                       const std::string& target) {
   std::vector<FileRecord*> dirty;
   {
     std::lock_guard lk(mu_);
     dirty.assign(dirty_.begin(), dirty_.end());
   }
-  for (FileRecord* rec : dirty) RestoreOne(rec, torn, seed, counts);
+  for (FileRecord* rec : dirty) {
+    const std::string path = rel_path(rec->fd.get());
+    if (!target.empty() && fnmatch(target.c_str(), path.c_str(), 0) != 0) {
+      counts->unsynced_files.push_back(path + " kept (not targeted by " + target + ")");
+      continue;
+    }
+    RestoreOne(rec, torn, seed, counts, path);
+  }
 }
 
 void DataLog::Clear() {

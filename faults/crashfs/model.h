@@ -116,9 +116,11 @@ class DataLog {
   // flush_on_commit become durable. Call with no FileRecord::mu held.
   void JournalCommit(const PersistenceModel& model);
 
-  // Puts every dirty file back to its durable contents (or a seeded torn variant of it).
-  // Requires that no modification runs concurrently.
-  void Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts);
+  // Puts every dirty file whose mount-relative path (`rel_path` of its fd) matches `target`
+  // (fnmatch; "" = every file) back to its durable contents (or a seeded torn variant of
+  // it); the others keep what they hold. Requires that no modification runs concurrently.
+  void Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                const std::function<std::string(int fd)>& rel_path, const std::string& target);
 
   // Forgets every record (after a rollback, everything on the backing store is durable).
   void Clear();
@@ -127,7 +129,8 @@ class DataLog {
   uint64_t saved_pages() const { return saved_pages_.load(); }
 
  private:
-  void RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts);
+  void RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                  const std::string& path);
 
   mutable std::mutex mu_;
   std::unordered_map<FileKey, std::unique_ptr<FileRecord>, FileKeyHash> records_;

@@ -54,7 +54,8 @@ TEST_F(ModelTest, DataRollbackRestoresPagesAndSize) {
   EXPECT_NE(ReadAll(P("f")), orig);
   EXPECT_EQ(data_.dirty_files(), 1u);
   RollbackCounts c;
-  data_.Rollback(CutOptions::Torn::kNone, 0, &c);
+  data_.Rollback(
+      CutOptions::Torn::kNone, 0, &c, [](int) { return std::string("f"); }, "");
   EXPECT_EQ(ReadAll(P("f")), orig);
   EXPECT_EQ(c.files, 1u);
   EXPECT_EQ(c.pages_restored, 4u);  // pages 0-2, and 3 (the partial last one)
@@ -69,7 +70,8 @@ TEST_F(ModelTest, SyncedDataIsKept) {
   data_.MarkSynced(rec);
   ModelWrite("f", "tail", 3);
   RollbackCounts c;
-  data_.Rollback(CutOptions::Torn::kNone, 0, &c);
+  data_.Rollback(
+      CutOptions::Torn::kNone, 0, &c, [](int) { return std::string("f"); }, "");
   EXPECT_EQ(ReadAll(P("f")), "aXY");
 }
 

@@ -24,6 +24,13 @@ Knob TornKnob() {
                       "a prefix of each file's last write");
 }
 
+Knob TargetKnob() {
+  return Knob::String("target", "",
+                      "only files whose path in the data dir matches this glob ('*' also "
+                      "matches '/') lose unsynced data or tear at a cut; empty = every file. "
+                      "Namespace operations are undone regardless");
+}
+
 crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
   auto t = crashfs::ParseTorn(s);
   if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");
@@ -121,7 +128,7 @@ void DescribeModels(const crashfs::CutReport& r, FaultEvent& ev) {
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
 FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
                       crashfs::CutOptions::Torn torn, const std::string& frozen_by,
-                      uint64_t& last_seq) {
+                      uint64_t& last_seq, const std::string& glob = "") {
   crashfs::CrashFs& cfs = *storage.crashfs();
   cfs.Freeze();
   const crashfs::Stats before = cfs.GetStats();
@@ -133,6 +140,7 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   const uint64_t bytes_before = storage::TreeBytes(storage.backing());
   crashfs::CutOptions cut;
   cut.torn = torn;
+  cut.target = glob;
   const crashfs::CutReport r = cfs.PowerCut(cut);
   const uint64_t bytes_after = storage::TreeBytes(storage.backing());
   std::string reap_error;
@@ -155,6 +163,7 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   auto& x = ev.extra;
   x["frozen_by"] = frozen_by;
   x["torn"] = crashfs::ToString(torn);
+  if (!glob.empty()) x["target"] = glob;
   x["dirty_files"] = std::to_string(before.dirty_files);
   x["pending_meta_ops"] = std::to_string(before.pending_meta_ops);
   x["files_rolled_back"] = std::to_string(r.files_rolled_back);
@@ -173,8 +182,9 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
 
 class PowerCutFault : public Fault {
  public:
-  PowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn)
-      : storage_(std::move(storage)), torn_(torn) {}
+  PowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn,
+                std::string target)
+      : storage_(std::move(storage)), torn_(torn), target_(std::move(target)) {}
   std::string Name() const override { return "power-cut"; }
   void BeginCycle(Target&, uint32_t, std::function<void()>) override {
     std::lock_guard lock(mu_);
@@ -190,13 +200,14 @@ class PowerCutFault : public Fault {
   FaultEvent Inject(Target& target, Rng&) override {
     std::lock_guard lock(mu_);
     cut_ = true;
-    return CutAndReap(target, *storage_, torn_, frozen_by_, last_seq_);
+    return CutAndReap(target, *storage_, torn_, frozen_by_, last_seq_, target_);
   }
   bool CutsPower() const override { return true; }
 
  private:
   std::shared_ptr<storage::LocalStorage> storage_;
   crashfs::CutOptions::Torn torn_;
+  std::string target_;
   std::mutex mu_;
   bool cut_ = false;                  // guarded by mu_
   std::string frozen_by_ = "inject";  // guarded by mu_
@@ -295,11 +306,11 @@ class CrashPointFault : public Fault {
 }  // namespace
 
 std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage,
-                                         crashfs::CutOptions::Torn torn) {
+                                         crashfs::CutOptions::Torn torn, std::string target) {
   if (!storage || storage->crashfs() == nullptr) {
     throw UsageError("a power cut needs storage=crashfs (the layer that knows what was synced)");
   }
-  return std::make_unique<PowerCutFault>(std::move(storage), torn);
+  return std::make_unique<PowerCutFault>(std::move(storage), torn, std::move(target));
 }
 
 std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage,

@@ -30,13 +30,13 @@ CRASHLAB_FAULT(powercut) {
       "data dir on crashfs, power cut (unsynced data and directory entries lost) right "
       "after an acknowledged write; acknowledged writes must survive";
   f.needs = {capability::kStorage, capability::kProcesses};
-  f.knobs = {TornKnob()};
+  f.knobs = {TornKnob(), TargetKnob()};
   f.knob_defaults = {{"storage", "crashfs"}};
   f.prerequisites = CrashfsPrerequisites();
   f.defaults.cycles = 5;
   f.build = [](FaultContext& ctx) {
     return MakePowerCutFault(storage::LocalStorage::Of(ctx.storage),
-                             ParseTorn(ctx.knobs.Get("torn")));
+                             ParseTorn(ctx.knobs.Get("torn")), ctx.knobs.Get("target"));
   };
   return f;
 }
