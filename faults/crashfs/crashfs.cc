@@ -18,6 +18,7 @@ void CrashFs::Freeze() { fs_->Freeze(); }
 CutReport CrashFs::PowerCut(const CutOptions& cut) { return fs_->PowerCut(cut); }
 void CrashFs::SetSyncMode(SyncMode mode) { fs_->SetSyncMode(mode); }
 SyncMode CrashFs::GetSyncMode() const { return fs_->sync_mode(); }
+void CrashFs::RecordWrites(bool on) { fs_->record_writes.store(on); }
 void CrashFs::ArmTrigger(const CrashPoint& point) { fs_->ArmTrigger(point); }
 void CrashFs::DisarmTrigger() { fs_->DisarmTrigger(); }
 bool CrashFs::Triggered() const { return fs_->Triggered(); }
@@ -68,6 +69,8 @@ const char* ToString(CutOptions::Torn torn) {
       return "pages";
     case CutOptions::Torn::kPrefix:
       return "prefix";
+    case CutOptions::Torn::kSeq:
+      return "seq";
   }
   return "?";
 }
@@ -90,7 +93,8 @@ std::optional<SyncMode> ParseSyncMode(const std::string& s) {
 
 std::optional<CutOptions::Torn> ParseTorn(const std::string& s) {
   for (auto t :
-       {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix}) {
+       {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix,
+        CutOptions::Torn::kSeq}) {
     if (s == ToString(t)) return t;
   }
   return std::nullopt;

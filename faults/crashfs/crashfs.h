@@ -60,6 +60,10 @@ struct CutOptions {
     kNone,         // every unsynced byte is lost
     kRandomPages,  // each unsynced 4 KiB page of each file survives with probability 1/2
     kPrefix,       // per file, a random 512-byte-aligned prefix of its last write survives
+    // A seeded subset of the write requests since the file's last sync (and last truncate)
+    // survives, applied in order on the durable contents. Needs RecordWrites(true) before
+    // the writes (their bytes are kept in memory); unrecorded writes are lost.
+    kSeq,
   };
   Torn torn = Torn::kNone;
   // Torn randomness; default Options::seed + number of earlier cuts of this mount.
@@ -146,6 +150,10 @@ class CrashFs {
 
   void SetSyncMode(SyncMode mode);
   SyncMode GetSyncMode() const;
+
+  // Keeps a copy of every write request's bytes until its file is synced, for torn=seq
+  // cuts (costs memory; off by default).
+  void RecordWrites(bool on);
 
   // Arms a trigger at `point`, replacing any armed one, and clears Triggered().
   void ArmTrigger(const CrashPoint& point);

@@ -136,6 +136,7 @@ class Filesystem {
   int root_fd() const { return root_fd_.get(); }
   const FileKey& root_key() const { return root_key_; }
 
+  std::atomic<bool> record_writes{false};  // torn=seq: keep each write's bytes
   std::atomic<uint64_t> n_requests{0}, n_writes{0}, n_bytes{0}, n_fsyncs{0}, n_fsyncdirs{0};
 
  private:

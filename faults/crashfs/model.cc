@@ -158,8 +158,14 @@ int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end,
   return 0;
 }
 
+void DataLog::RecordWrite(FileRecord* rec, off_t off, std::string data) {
+  std::lock_guard lk(rec->state_mu);
+  rec->writes.emplace_back(off, std::move(data));
+}
+
 void DataLog::NoteTruncate(FileRecord* rec, off_t size) {
   std::lock_guard lk(rec->state_mu);
+  rec->writes.clear();  // torn=seq keeps no write from before a truncate
   rec->trunc_min = rec->trunc_pending ? std::min(rec->trunc_min, size) : size;
   rec->trunc_last = size;
   rec->trunc_pending = true;
@@ -205,6 +211,7 @@ void DataLog::MarkSynced(FileRecord* rec) {
   rec->trunc_pending = false;
   if (!rec->dirty) return;
   rec->pages.clear();
+  rec->writes.clear();
   rec->dirty = false;
   rec->last_write_len = 0;
   rec->fd.reset();
@@ -291,6 +298,14 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   if (!prefix.empty()) {
     PwriteAll(fd, prefix.data(), prefix.size(), prefix_off);
     counts->pages_kept_torn += (prefix.size() + kPageSize - 1) / kPageSize;
+  }
+  if (torn == CutOptions::Torn::kSeq) {
+    for (size_t i = 0; i < rec->writes.size(); ++i) {
+      if ((Mix64(file_seed ^ Mix64(i + 1)) & 1) == 0) continue;
+      const auto& [off, data] = rec->writes[i];
+      PwriteAll(fd, data.data(), data.size(), off);
+      counts->pages_kept_torn += (data.size() + kPageSize - 1) / kPageSize;
+    }
   }
 }
 

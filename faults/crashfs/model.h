@@ -66,6 +66,8 @@ struct FileRecord {
   // auto_da_alloc: the file was the source of a replacing rename; the next journal commit
   // makes its data durable.
   bool flush_on_commit = false;
+  // torn=seq: the write requests since the last sync and last truncate, with their bytes.
+  std::vector<std::pair<off_t, std::string>> writes;
 };
 
 struct RollbackCounts {
@@ -98,6 +100,9 @@ class DataLog {
   // are not yet saved. `is_write` remembers the range as the file's last write (torn
   // prefix mode). Returns 0 or an errno.
   int BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end, bool is_write);
+
+  // torn=seq: remembers the bytes of a write (call after BeforeModify, with rec->mu shared).
+  void RecordWrite(FileRecord* rec, off_t off, std::string data);
 
   // Call after BeforeModify of a truncate to `size` (setattr size, O_TRUNC).
   void NoteTruncate(FileRecord* rec, off_t size);

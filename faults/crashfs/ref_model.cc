@@ -89,12 +89,14 @@ void RefModel::Truncate(int ino, int64_t size) {
   in.trunc_min = in.trunc_pending ? std::min(in.trunc_min, size) : size;
   in.trunc_last = size;
   in.trunc_pending = true;
+  in.writes.clear();
 }
 
 void RefModel::Sync(int ino) {
   Inode& in = inodes_[ino];
   in.durable = in.data;
   in.dirty = in.trunc_pending = in.flush_on_commit = in.has_last_write = false;
+  in.writes.clear();
 }
 
 void RefModel::JournalCommit() {
@@ -160,6 +162,10 @@ void RefModel::Apply(const SeqOp& op, int err) {
       in.has_last_write = true;
       in.lw_off = op.off;
       in.lw_len = op.len;
+      for (int64_t at = op.off; at < op.off + op.len; at = (at / 4096 + 1) * 4096) {
+        const int64_t end = std::min<int64_t>(op.off + op.len, (at / 4096 + 1) * 4096);
+        in.writes.emplace_back(at, d.substr(at - op.off, end - at));
+      }
       return;
     }
     case SeqOp::kTruncate:
@@ -274,6 +280,7 @@ Expected RefModel::AfterCut() const {
       f.has_last_write = in.has_last_write;
       f.lw_off = in.lw_off;
       f.lw_len = in.lw_len;
+      f.writes = in.writes;
       e.files[p] = f;
       if (in.dir && !seen[child]) {
         seen[child] = true;

@@ -51,6 +51,9 @@ struct AllowedFile {
   // Torn prefix: the last write since the file's last sync, if any.
   bool has_last_write = false;
   int64_t lw_off = 0, lw_len = 0;
+  // Torn seq: the writes since the last sync and last truncate, split at page boundaries
+  // (crashfs may receive one write() as several requests), in order.
+  std::vector<std::pair<int64_t, std::string>> writes;
 };
 
 // What the reference says a cut leaves: path -> allowed file; `conclusive` is false when
@@ -83,6 +86,7 @@ class RefModel {
     bool flush_on_commit = false;
     bool has_last_write = false;
     int64_t lw_off = 0, lw_len = 0;
+    std::vector<std::pair<int64_t, std::string>> writes;
   };
   struct Edge {
     int parent;

@@ -19,9 +19,11 @@ namespace fs = std::filesystem;
 namespace crashlab::powercut {
 
 Knob TornKnob() {
-  return Knob::Choice("torn", "none", {"none", "pages", "prefix"},
+  return Knob::Choice("torn", "none", {"none", "pages", "prefix", "seq"},
                       "what survives of unsynced writes: nothing, random 4 KiB pages, "
-                      "a prefix of each file's last write");
+                      "a 512-byte-aligned prefix of each file's last write (a last write "
+                      "under 512 bytes is dropped whole), or a seeded subset of the writes "
+                      "since each file's last sync (seq)");
 }
 
 Knob TargetKnob() {
@@ -33,7 +35,7 @@ Knob TargetKnob() {
 
 crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
   auto t = crashfs::ParseTorn(s);
-  if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");
+  if (!t) throw UsageError("torn must be none, pages, prefix or seq, not '" + s + "'");
   return *t;
 }
 
@@ -188,6 +190,7 @@ class PowerCutFault : public Fault {
   std::string Name() const override { return "power-cut"; }
   void BeginCycle(Target&, uint32_t, std::function<void()>) override {
     std::lock_guard lock(mu_);
+    if (torn_ == crashfs::CutOptions::Torn::kSeq) storage_->crashfs()->RecordWrites(true);
     cut_ = false;
     frozen_by_ = "inject";
   }
