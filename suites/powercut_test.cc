@@ -91,8 +91,7 @@ TEST_F(PowerCut, SqliteDeleteFullRollsBackLastAckedCommit) {
     EXPECT_NE(c.event.extra.at("sequence").find("unlink crashlab.db-journal"), std::string::npos)
         << c.event.extra.at("sequence");
     // ext4 too: no journal commit came after the unlink before the cut.
-    EXPECT_NE(c.event.extra.at("pending_ops").find("unlink crashlab.db-journal"),
-              std::string::npos)
+    EXPECT_NE(c.event.extra.at("pending_ops").find("unlink crashlab.db-journal"), std::string::npos)
         << c.event.extra.at("pending_ops");
   }
 }
@@ -101,9 +100,9 @@ TEST_F(PowerCut, SqliteDeleteExtraKeepsEverything) {
   CRASHLAB_SKIP_IF_MISSING("sqlite-powercut");
   for (const char* model : kModels) {
     SCOPED_TRACE(model);
-    const RunReport r = Run("sqlite-powercut",
-                            Under(model, {{"journal_mode", "delete"}, {"synchronous", "extra"}}),
-                            1, 5);
+    const RunReport r =
+        Run("sqlite-powercut", Under(model, {{"journal_mode", "delete"}, {"synchronous", "extra"}}),
+            1, 5);
     ExpectValid(r);
     EXPECT_EQ(Count(r, "lost"), 0u);
   }

@@ -76,9 +76,8 @@ const char* ToString(CutOptions::Torn torn) {
 }
 
 std::optional<FsOp> ParseFsOp(const std::string& s) {
-  for (FsOp k :
-       {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink, FsOp::kCreate,
-        FsOp::kAny}) {
+  for (FsOp k : {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink,
+                 FsOp::kCreate, FsOp::kAny}) {
     if (s == ToString(k)) return k;
   }
   return std::nullopt;
@@ -92,9 +91,8 @@ std::optional<SyncMode> ParseSyncMode(const std::string& s) {
 }
 
 std::optional<CutOptions::Torn> ParseTorn(const std::string& s) {
-  for (auto t :
-       {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix,
-        CutOptions::Torn::kSeq}) {
+  for (auto t : {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix,
+                 CutOptions::Torn::kSeq}) {
     if (s == ToString(t)) return t;
   }
   return std::nullopt;

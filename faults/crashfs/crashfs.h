@@ -21,7 +21,7 @@ struct Options {
   // Also fsync the backing file when the model makes data durable, so a real host crash
   // keeps what a simulated one keeps. Off = faster, durability is the model's only.
   bool backing_fsync = true;
-  uint64_t seed = 0;        // torn-write randomness
+  uint64_t seed = 0;  // torn-write randomness
   // Persistence model (persistence.h): "posix" (a directory entry is durable at an fsync
   // of its directory) or "ext4" (any fsync commits every earlier namespace op).
   std::string fs_model = "posix";

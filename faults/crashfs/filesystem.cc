@@ -670,7 +670,8 @@ void OpWriteBuf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off,
   if (int err = fs->data().BeforeModify(rec, in->fd.get(), off, off + len, true)) {
     return (void)fuse_reply_err(req, err);
   }
-  if (fs->record_writes.load(std::memory_order_relaxed)) return WriteRecorded(req, fs, rec, in_buf, off, fi);
+  if (fs->record_writes.load(std::memory_order_relaxed))
+    return WriteRecorded(req, fs, rec, in_buf, off, fi);
   fuse_bufvec out_buf = FUSE_BUFVEC_INIT(len);
   out_buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   out_buf.buf[0].fd = Fh(fi)->fd.get();

@@ -2,8 +2,8 @@
 #include "faults/crashfs/model.h"
 
 #include <dirent.h>
-#include <fnmatch.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -232,9 +232,9 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   // beyond it (zeros).
   const off_t durable = rec->data_limit;
   const off_t durable_size = rec->durable_size;
-  counts->unsynced_files.push_back(path + ": durable " + std::to_string(durable_size) +
-                                   " B, current " + std::to_string(cur) + " B, " +
-                                   std::to_string(rec->pages.size()) + " synced page(s) overwritten");
+  counts->unsynced_files.push_back(
+      path + ": durable " + std::to_string(durable_size) + " B, current " + std::to_string(cur) +
+      " B, " + std::to_string(rec->pages.size()) + " synced page(s) overwritten");
   // Seeded by the path, not the inode number, so that a replay on a fresh backing
   // directory tears the same pages.
   const uint64_t file_seed = Mix64(seed ^ HashString(ReadLink(fd)));
@@ -476,7 +476,8 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
   if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
   op.synced.assign(op.dirs.size(), false);
   ops_.push_back(std::move(op));
-  if (replaced != nullptr && exists && S_ISREG(src.st_mode)) *replaced = FileKey{src.st_dev, src.st_ino};
+  if (replaced != nullptr && exists && S_ISREG(src.st_mode))
+    *replaced = FileKey{src.st_dev, src.st_ino};
   return 0;
 }
 

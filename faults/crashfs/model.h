@@ -8,8 +8,8 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>

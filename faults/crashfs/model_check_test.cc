@@ -91,9 +91,9 @@ int Exec(const std::string& root, const SeqOp& op) {
       return with_fd(O_RDONLY | O_DIRECTORY, [&](int fd) { return result(fsync(fd)); });
     case SeqOp::kSyncFileRange:
       return with_fd(O_WRONLY, [&](int fd) {
-        return result(sync_file_range(fd, 0, 0,
-                                      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                          SYNC_FILE_RANGE_WAIT_AFTER));
+        return result(sync_file_range(
+            fd, 0, 0,
+            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER));
       });
   }
   return EINVAL;
@@ -461,8 +461,9 @@ class ModelCheck : public ::testing::Test {
     std::ostringstream diff;
     for (size_t i = 0; i < ops.size(); ++i) {
       const int a = Exec(m, ops[i]), b = Exec(plain_, ops[i]);
-      if (a != b) diff << "op " << i << " (" << ToString(ops[i]) << "): crashfs errno " << a
-                       << ", plain " << b << "; ";
+      if (a != b)
+        diff << "op " << i << " (" << ToString(ops[i]) << "): crashfs errno " << a << ", plain "
+             << b << "; ";
       ref.Apply(ops[i], b);
     }
     const Tree got = ReadTree(m), plain = ReadTree(plain_), cur = ref.Current();
@@ -568,22 +569,22 @@ TEST_F(ModelCheck, RandomSequencesMatchTheReferenceModel) {
       };
       auto min = Minimize(ops, fails);
       bool c = true;
-      ADD_FAILURE() << "cut mismatch, seed " << seed << " (" << model << ", torn "
-                    << ToString(torn) << "): " << diff << "\n  minimized: " << model << " "
-                    << ToString(torn) << "|" << Join(min) << "\n  -> "
-                    << CutCase(model, torn, min, seed, &c);
+      ADD_FAILURE() << "cut mismatch, seed " << seed << " (" << model << ", torn " << ToString(torn)
+                    << "): " << diff << "\n  minimized: " << model << " " << ToString(torn) << "|"
+                    << Join(min) << "\n  -> " << CutCase(model, torn, min, seed, &c);
     }
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%llu sequences (%llu ops, %llu of the cut cases' ops succeeded) in %.1f s: %llu "
-              "cuts checked, %llu inconclusive, %llu no-fault comparisons\n",
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(counts.ops),
-              static_cast<unsigned long long>(ok_ops_), s,
-              static_cast<unsigned long long>(counts.cut_checked),
-              static_cast<unsigned long long>(counts.inconclusive),
-              static_cast<unsigned long long>(counts.nofault_checked));
-  for (const auto& [k, v] : counts.by_config) std::printf("  %s: %llu\n", k.c_str(),
-                                                          static_cast<unsigned long long>(v));
+  std::printf(
+      "%llu sequences (%llu ops, %llu of the cut cases' ops succeeded) in %.1f s: %llu "
+      "cuts checked, %llu inconclusive, %llu no-fault comparisons\n",
+      static_cast<unsigned long long>(n), static_cast<unsigned long long>(counts.ops),
+      static_cast<unsigned long long>(ok_ops_), s,
+      static_cast<unsigned long long>(counts.cut_checked),
+      static_cast<unsigned long long>(counts.inconclusive),
+      static_cast<unsigned long long>(counts.nofault_checked));
+  for (const auto& [k, v] : counts.by_config)
+    std::printf("  %s: %llu\n", k.c_str(), static_cast<unsigned long long>(v));
   RecordProperty("sequences", std::to_string(n));
   RecordProperty("inconclusive", std::to_string(counts.inconclusive));
   // The POSIX model has no single answer for a few sequences; if most were inconclusive

@@ -21,7 +21,7 @@ class ModelTest : public ::testing::Test {
     fstat(root_fd_.get(), &st);
     root_ino_ = st.st_ino;
     meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string(),
-                                    *FindModel("posix"));
+                                      *FindModel("posix"));
     meta_->ResetGraveyard();
   }
   void TearDown() override { meta_.reset(); }

@@ -8,9 +8,9 @@
 namespace crashlab::crashfs::testing {
 namespace {
 
-constexpr const char* kNames[] = {"create", "open-trunc", "write",  "truncate",  "rename",
-                                  "link",   "unlink",     "mkdir",  "rmdir",     "fsync",
-                                  "fdatasync", "dirfsync", "sync-file-range"};
+constexpr const char* kNames[] = {"create",    "open-trunc", "write",          "truncate", "rename",
+                                  "link",      "unlink",     "mkdir",          "rmdir",    "fsync",
+                                  "fdatasync", "dirfsync",   "sync-file-range"};
 
 }  // namespace
 
@@ -29,8 +29,8 @@ std::optional<SeqOp> ParseSeqOp(const std::string& line) {
   SeqOp op;
   if (!(in >> kind >> op.path)) return std::nullopt;
   if (op.path == ".") op.path.clear();
-  auto it = std::find_if(std::begin(kNames), std::end(kNames),
-                         [&](const char* n) { return kind == n; });
+  auto it =
+      std::find_if(std::begin(kNames), std::end(kNames), [&](const char* n) { return kind == n; });
   if (it == std::end(kNames)) return std::nullopt;
   op.kind = static_cast<SeqOp::Kind>(it - std::begin(kNames));
   if (op.kind == SeqOp::kRename || op.kind == SeqOp::kLink) {
@@ -103,8 +103,7 @@ void RefModel::JournalCommit() {
   for (NsOp& op : log_) op.durable = true;
   for (auto& [ino, in] : inodes_) {
     if (in.trunc_pending) {
-      const int64_t keep =
-          std::min<int64_t>(static_cast<int64_t>(in.durable.size()), in.trunc_min);
+      const int64_t keep = std::min<int64_t>(static_cast<int64_t>(in.durable.size()), in.trunc_min);
       in.durable.resize(static_cast<size_t>(keep));
       in.durable.resize(static_cast<size_t>(in.trunc_last), '\0');
       in.trunc_pending = false;

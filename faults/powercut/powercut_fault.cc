@@ -122,9 +122,10 @@ void DescribeModels(const crashfs::CutReport& r, FaultEvent& ev) {
   x["finding.exposed_under"] = exposed;
   x["finding.summary"] =
       "exposed under " + exposed + (exposed.find(',') == std::string::npos ? " only" : "") +
-      (differs.empty() ? "" : " (" + differs + ": a different crash state; run with fs_model=" +
-                                  (r.fs_model == "posix" ? std::string("ext4") : r.fs_model) +
-                                  " to check it)");
+      (differs.empty()
+           ? ""
+           : " (" + differs + ": a different crash state; run with fs_model=" +
+                 (r.fs_model == "posix" ? std::string("ext4") : r.fs_model) + " to check it)");
 }
 
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.

@@ -245,7 +245,8 @@ std::map<std::string, std::string> LocalStorage::Describe() const {
   if (!mountpoint_.empty()) d["storage.crashfs_mountpoint"] = mountpoint_.string();
   if (config_.kind == StorageKind::kCrashfs) {
     d["storage.fs_model"] = config_.fs_model;
-    if (config_.fs_model == "ext4") d["storage.auto_da_alloc"] = config_.auto_da_alloc ? "on" : "off";
+    if (config_.fs_model == "ext4")
+      d["storage.auto_da_alloc"] = config_.auto_da_alloc ? "on" : "off";
   }
   return d;
 }

@@ -36,8 +36,8 @@ struct StorageConfig {
   StorageKind kind = StorageKind::kDisk;
   std::filesystem::path path;  // kPath: the directory the user named
   SyncFault sync_fault = SyncFault::kPass;
-  uint64_t seed = 0;            // crashfs torn-write randomness
-  bool writeback_cache = true;  // crashfs: kernel writeback caching
+  uint64_t seed = 0;               // crashfs torn-write randomness
+  bool writeback_cache = true;     // crashfs: kernel writeback caching
   std::string fs_model = "posix";  // crashfs persistence model (crashfs/persistence.h)
   bool auto_da_alloc = true;       // crashfs ext4 model: replace-by-rename flush
 };

@@ -1,10 +1,10 @@
 // report.json's findings: every invalid cycle, with the fault's "finding.*" notes.
+#include "framework/report.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
-
-#include "framework/report.h"
 
 namespace crashlab {
 namespace {
