@@ -1024,9 +1024,17 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   }
   uint64_t seed = cut.seed.value_or(options_.seed + cuts_);
   RollbackCounts c;
+  // Names at the instant of the cut, before namespace undo moves or removes them.
+  std::unordered_map<int, std::string> names;
+  data_.ForEachDirty([&](int fd) { names[fd] = meta_->RelPath(fd); });
   meta_->Rollback(&c);
   data_.Rollback(
-      cut.torn, seed, &c, [&](int fd) { return meta_->RelPath(fd); }, cut.target);
+      cut.torn, seed, &c,
+      [&](int fd) {
+        auto it = names.find(fd);
+        return it != names.end() ? it->second : meta_->RelPath(fd);
+      },
+      cut.target);
   auto t1 = std::chrono::steady_clock::now();
   {
     // Held requests are answered now, after the state they would have changed is gone.

@@ -327,6 +327,11 @@ void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* cou
   }
 }
 
+void DataLog::ForEachDirty(const std::function<void(int fd)>& fn) {
+  std::lock_guard lk(mu_);
+  for (FileRecord* rec : dirty_) fn(rec->fd.get());
+}
+
 void DataLog::Clear() {
   std::lock_guard lk(mu_);
   records_.clear();  // each record closes its fd

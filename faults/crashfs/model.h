@@ -127,6 +127,9 @@ class DataLog {
   void Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
                 const std::function<std::string(int fd)>& rel_path, const std::string& target);
 
+  // Calls `fn` with the fd of every dirty file.
+  void ForEachDirty(const std::function<void(int fd)>& fn);
+
   // Forgets every record (after a rollback, everything on the backing store is durable).
   void Clear();
 
