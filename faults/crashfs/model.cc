@@ -318,6 +318,9 @@ void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* cou
     dirty.assign(dirty_.begin(), dirty_.end());
   }
   for (FileRecord* rec : dirty) {
+    struct stat st;
+    // A file whose last name is gone for good (a durable unlink) cannot come back.
+    if (fstat(rec->fd.get(), &st) == 0 && st.st_nlink == 0) continue;
     const std::string path = rel_path(rec->fd.get());
     if (!target.empty() && fnmatch(target.c_str(), path.c_str(), 0) != 0) {
       counts->unsynced_files.push_back(path + " kept (not targeted by " + target + ")");
