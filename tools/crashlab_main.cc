@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/bench_cli.h"
 #include "framework/process.h"
 #include "framework/report.h"
 #include "framework/scenario.h"
@@ -138,14 +139,19 @@ int main(int argc, char** argv) {
   run->add_flag("--dry-run", dry_run,
                 "validate and print the effective scenario, faults and knobs; run nothing");
 
+  app.add_subcommand("bench",
+                     "response time and its variance per store x storage x deployment "
+                     "(crashlab bench --help)")
+      ->allow_extras();
   auto* doctor =
       app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
+  if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor") {
       std::cerr << "crashlab: unknown command '" << cmd
-                << "' (expected list, describe, run or doctor)\n";
+                << "' (expected list, describe, run, bench or doctor)\n";
       return kExitUsage;
     }
   }
