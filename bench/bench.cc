@@ -28,15 +28,17 @@ const std::map<std::string, std::string>& MountOf() {
   return m;
 }
 
-std::string Fmt(double v, int prec = 2) {
+std::string Fmt(double v, int prec = 2) { return Fixed(v, prec); }
+
+}  // namespace
+
+std::string Fixed(double v, int prec) {
   std::ostringstream o;
   o.setf(std::ios::fixed);
   o.precision(prec);
   o << v;
   return o.str();
 }
-
-}  // namespace
 
 std::string Combination::Name(const std::string& workload) const {
   return store + "/" + (IsContainer(deploy) ? deploy : storage.name) +

@@ -153,7 +153,10 @@ double MeasureHarnessOverheadNs();
 HostInfo ProbeHost(const BenchRequest& req);
 std::vector<Comparison> Compare(const std::vector<CombinationResult>& combos, uint64_t seed);
 
-// Outputs (bench_output.cc).
+// `v` with `prec` digits after the point ("12.35").
+std::string Fixed(double v, int prec);
+
+// Outputs (bench_json.cc, bench_html.cc).
 void WriteBenchJson(const BenchResult& r, const std::filesystem::path& file);
 void WriteHistograms(const BenchResult& r, const std::filesystem::path& dir);
 void WriteBenchHtml(const BenchResult& r, const std::filesystem::path& file);

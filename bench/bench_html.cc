@@ -38,13 +38,7 @@ std::string Esc(const std::string& s) {
   return o;
 }
 
-std::string Num(double v, int prec = 1) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(prec);
-  o << v;
-  return o.str();
-}
+std::string Num(double v, int prec = 1) { return Fixed(v, prec); }
 
 // Latency in readable units.
 std::string Lat(double us) {

@@ -173,10 +173,10 @@ void Work(int w, std::unique_ptr<Client> client, OpGenerator& gen, const Phase& 
     if (!measuring) continue;
     rec.Add(out, t0, t1);
     if (out == Outcome::kOk) {
-      // The first acknowledgement after the fault took hold (Inject returned: the
-      // process is dead, frozen, cut off); one racing the fault's instant is not the
-      // store back.
-      if (NsOf(t1) > ctl.injected_ns.load(std::memory_order_relaxed)) {
+      // The first acknowledgement of an op sent after the fault took hold (Inject
+      // returned: the process is dead, frozen, cut off). An op in flight at the instant
+      // may still be answered just after it: that is not the store back.
+      if (NsOf(t0) > ctl.injected_ns.load(std::memory_order_relaxed)) {
         int64_t none = INT64_MAX;
         ctl.first_ok_ns.compare_exchange_strong(none, NsOf(t1));
       }
