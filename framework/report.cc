@@ -77,6 +77,21 @@ json CyclesJson(const RunReport& r) {
   return cycles;
 }
 
+// Every invalid cycle is a finding; a fault may describe it with extra keys named
+// "finding.<key>" (a power cut: the persistence models it was checked and exposed under).
+json FindingsJson(const RunReport& r) {
+  json findings = json::array();
+  for (const auto& c : r.cycle_records) {
+    if (c.validity != Validity::kInvalid) continue;
+    json f{{"cycle", c.cycle}, {"fault", c.event.fault}, {"anomalies", c.anomalies}};
+    for (const auto& [k, v] : c.event.extra) {
+      if (k.rfind("finding.", 0) == 0) f[k.substr(8)] = v;
+    }
+    findings.push_back(f);
+  }
+  return findings;
+}
+
 // Per cycle with lost/phantom ops: how many, and the window of their completions
 // relative to the cycle's fault instant.
 json LossWindowsJson(const RunReport& r) {
@@ -159,6 +174,7 @@ std::string ReportJson(const RunReport& r) {
   }
   j["faults_fired"] = fired;
   j["cycle_details"] = CyclesJson(r);
+  j["findings"] = FindingsJson(r);
   j["config"] = r.config;
   j["knobs_set"] = r.knobs_set;
   j["replay"] = r.replay;
@@ -218,8 +234,10 @@ CycleRecord CycleFromJson(const json& c, const json& f) {
       rec.trigger.kind = Trigger::Kind::kAfterTime;
       rec.trigger.after_ms = Get<int64_t>(f, "after_ms", 0);
     }
-    if (f.contains("fault_spec"))
-      rec.event.extra["fault_spec"] = f["fault_spec"].get<std::string>();
+    for (const auto& [k, v] : f.items()) {  // what the fault recorded (fault_spec, finding.*)
+      if (v.is_string() && (k == "fault_spec" || k.rfind("finding.", 0) == 0))
+        rec.event.extra[k] = v.get<std::string>();
+    }
   }
   return rec;
 }
@@ -666,6 +684,12 @@ void PrintVerdict(const RunReport& r, std::ostream& out, bool color) {
   const uint64_t more =
       OmittedAnomalies(r) + (r.anomalies.size() > 10 ? r.anomalies.size() - 10 : 0);
   if (more > 0) out << "  ! ... (" << more << " more in anomalies.jsonl)\n";
+  size_t shown = 0;
+  for (const auto& c : r.cycle_records) {
+    auto it = c.event.extra.find("finding.summary");
+    if (c.validity != Validity::kInvalid || it == c.event.extra.end() || shown++ >= 3) continue;
+    out << "  finding cycle " << c.cycle << ": " << svg::CleanText(it->second) << "\n";
+  }
   if (r.verdict != Validity::kValid) out << "  replay: " << r.replay << "\n";
 }
 
