@@ -42,7 +42,8 @@ std::vector<std::map<std::string, std::string>> Configurations(const Scenario& s
     out.push_back({{"storage", "tmpfs"}});
     out.push_back({{"storage", "crashfs"}});
   }
-  if (s.host == Host::kContainer && DefaultOf(s, "mount") == "bind") out.push_back({{"mount", "volume"}});
+  if (s.host == Host::kContainer && DefaultOf(s, "mount") == "bind")
+    out.push_back({{"mount", "volume"}});
   return out;
 }
 

@@ -13,18 +13,18 @@
 namespace crashlab::nightly {
 
 struct Entry {
-  std::string id;                  // "sqlite-kill", "sqlite-kill[storage=tmpfs]", "spec:sqlite-chaos"
-  std::string scenario;            // the registry's name ("" for a spec file)
-  std::filesystem::path spec_file;  // a spec file's path
+  std::string id;        // "sqlite-kill", "sqlite-kill[storage=tmpfs]", "spec:sqlite-chaos"
+  std::string scenario;  // the registry's name ("" for a spec file)
+  std::filesystem::path spec_file;         // a spec file's path
   std::map<std::string, std::string> set;  // knobs of this configuration
   double weight = 1;  // expected cost relative to a local scenario (engine start-up, ...)
   uint64_t seed = 0;
 };
 
 struct PlanOptions {
-  std::string date;  // YYYY-MM-DD
+  std::string date;                        // YYYY-MM-DD
   std::vector<std::string> only, exclude;  // globs over Entry::id (* and ?)
-  std::filesystem::path specs_dir;        // spec files (*.toml) to include; empty: none
+  std::filesystem::path specs_dir;         // spec files (*.toml) to include; empty: none
 };
 
 // The entries in id order (the order every machine sees).

@@ -76,7 +76,8 @@ TEST(NightlyPlan, ShardsPartitionTheSetAndBalanceIt) {
       total += load;
     }
     EXPECT_EQ(seen.size(), entries.size());
-    EXPECT_EQ(std::set<size_t>(seen.begin(), seen.end()).size(), entries.size()) << "no entry twice";
+    EXPECT_EQ(std::set<size_t>(seen.begin(), seen.end()).size(), entries.size())
+        << "no entry twice";
     EXPECT_LE(max_load, total / n + max_weight) << n << " shards";  // greedy's bound
     EXPECT_EQ(Shard(entries, n), shards) << "deterministic";
   }
