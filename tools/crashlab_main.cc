@@ -14,6 +14,7 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
+#include "nightly/nightly_cli.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -143,15 +144,20 @@ int main(int argc, char** argv) {
                      "response time and its variance per store x storage x deployment "
                      "(crashlab bench --help)")
       ->allow_extras();
+  app.add_subcommand("nightly",
+                     "one shard of the nightly run over every scenario (crashlab nightly --help)")
+      ->allow_extras();
   auto* doctor =
       app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
   if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
+  if (argc > 1 && std::string(argv[1]) == "nightly")
+    return crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor") {
       std::cerr << "crashlab: unknown command '" << cmd
-                << "' (expected list, describe, run, bench or doctor)\n";
+                << "' (expected list, describe, run, bench, nightly or doctor)\n";
       return kExitUsage;
     }
   }
