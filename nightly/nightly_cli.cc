@@ -22,11 +22,13 @@ int Main(int argc, char** argv) {
   app.add_option("--shard", shard, "K/N: run shard K of N (default 1/1)");
   app.add_option("--date", req.plan.date, "YYYY-MM-DD the seeds derive from (default today, UTC)");
   app.add_option("--only", req.plan.only, "glob(s) over scenario ids to keep (repeatable)");
-  app.add_option("--exclude", req.plan.exclude, "glob(s) over scenario ids to leave out (repeatable)");
+  app.add_option("--exclude", req.plan.exclude,
+                 "glob(s) over scenario ids to leave out (repeatable)");
   app.add_option("--specs", req.plan.specs_dir, "spec files to include (default: none)");
   app.add_option("--out", out, "output directory (required)")->required();
   bool list = false;
-  app.add_flag("--list", list, "print this shard's scenarios with their seeds and budgets; run nothing");
+  app.add_flag("--list", list,
+               "print this shard's scenarios with their seeds and budgets; run nothing");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -52,13 +54,14 @@ int Main(int argc, char** argv) {
     const auto mine = Shard(all, req.shards)[static_cast<size_t>(req.shard - 1)];
     const auto budgets = Budgets(all, mine, req.budget_s);
     for (size_t j = 0; j < mine.size(); ++j) {
-      std::cout << all[mine[j]].id << "  seed " << all[mine[j]].seed << "  " << static_cast<int>(budgets[j])
-                << " s\n";
+      std::cout << all[mine[j]].id << "  seed " << all[mine[j]].seed << "  "
+                << static_cast<int>(budgets[j]) << " s\n";
     }
     return 0;
   }
   try {
-    const auto done = RunShard(req, [](const std::string& line) { std::cerr << "  " << line << std::endl; });
+    const auto done =
+        RunShard(req, [](const std::string& line) { std::cerr << "  " << line << std::endl; });
     int bad = 0;
     for (const auto& o : done) bad += o.verdict == "invalid" || o.verdict == "error";
     std::cout << "crashlab nightly: shard " << req.shard << "/" << req.shards << ": " << done.size()

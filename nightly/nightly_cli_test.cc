@@ -44,8 +44,8 @@ std::vector<std::string> Ids(const std::string& listing) {
 
 TEST(NightlyCli, ShardsCoverTheSetExactlyOnce) {
   TempDir dir("crashlab-nightly-test-");
-  const Result all = Nightly({"--budget", "300", "--specs", CRASHLAB_SPECS_DIR, "--date", "2026-12-01",
-                              "--out", "o", "--list"},
+  const Result all = Nightly({"--budget", "300", "--specs", CRASHLAB_SPECS_DIR, "--date",
+                              "2026-12-01", "--out", "o", "--list"},
                              dir.path());
   ASSERT_EQ(all.code, 0) << all.out;
   const auto every = Ids(all.out);
@@ -53,9 +53,10 @@ TEST(NightlyCli, ShardsCoverTheSetExactlyOnce) {
   for (int n : {2, 4}) {
     std::multiset<std::string> seen;
     for (int k = 1; k <= n; ++k) {
-      const Result r = Nightly({"--budget", "300", "--shard", std::to_string(k) + "/" + std::to_string(n),
-                                "--specs", CRASHLAB_SPECS_DIR, "--date", "2026-12-01", "--out", "o", "--list"},
-                               dir.path());
+      const Result r =
+          Nightly({"--budget", "300", "--shard", std::to_string(k) + "/" + std::to_string(n),
+                   "--specs", CRASHLAB_SPECS_DIR, "--date", "2026-12-01", "--out", "o", "--list"},
+                  dir.path());
       ASSERT_EQ(r.code, 0) << r.out;
       for (const auto& id : Ids(r.out)) seen.insert(id);
     }
@@ -65,8 +66,9 @@ TEST(NightlyCli, ShardsCoverTheSetExactlyOnce) {
 
 TEST(NightlyCli, RunsAShardWithinItsBudget) {
   TempDir dir("crashlab-nightly-test-");
-  const Result r = Nightly({"--budget", "12", "--only", "sqlite-kill*", "--date", "2026-12-01", "--out", "o"},
-                           dir.path());
+  const Result r =
+      Nightly({"--budget", "12", "--only", "sqlite-kill*", "--date", "2026-12-01", "--out", "o"},
+              dir.path());
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(dir.path() / "o" / "shard.json");
   const auto j = nlohmann::json::parse(in);
@@ -77,8 +79,53 @@ TEST(NightlyCli, RunsAShardWithinItsBudget) {
     EXPECT_EQ(e["verdict"], "valid") << e.dump();
     EXPECT_GT(e["cycles"].get<int>(), 0) << e.dump();
     EXPECT_NE(e["replay"].get<std::string>().find("--seed"), std::string::npos);
-    EXPECT_TRUE(std::filesystem::exists(dir.path() / e["report_dir"].get<std::string>() / "report.json"));
+    EXPECT_TRUE(
+        std::filesystem::exists(dir.path() / e["report_dir"].get<std::string>() / "report.json"));
   }
+}
+
+Result Merge(std::vector<std::string> args, const std::filesystem::path& dir) {
+  ProcessOptions o;
+  o.argv = {CRASHLAB_CLI, "report", "merge"};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.log = dir / "merge.log";
+  o.cwd = dir;
+  std::filesystem::remove(o.log);
+  Process p = Process::Spawn(o);
+  EXPECT_TRUE(p.WaitFor(Millis(60000)));
+  std::ifstream in(o.log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {WIFEXITED(p.raw_status()) ? WEXITSTATUS(p.raw_status()) : -1, ss.str()};
+}
+
+// Two shards merged: every entry once; against the previous night, nothing new when
+// nothing changed, and a changed verdict is listed.
+TEST(NightlyCli, MergeShardsAndCompareWithThePreviousNight) {
+  TempDir dir("crashlab-nightly-test-");
+  for (const char* k : {"1/2", "2/2"}) {
+    const Result r = Nightly({"--budget", "8", "--only", "sqlite-kill*", "--shard", k, "--date",
+                              "2026-12-01", "--out", std::string("s") + k[0]},
+                             dir.path());
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  Result m = Merge({"s1", "s2", "--out", "m1"}, dir.path());
+  ASSERT_EQ(m.code, 0) << m.out;
+  std::ifstream in(dir.path() / "m1" / "summary.json");
+  auto s = nlohmann::json::parse(in);
+  ASSERT_EQ(s["entries"].size(), 3u);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "m1" / "junit.xml"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "m1" / "summary.html"));
+  m = Merge({"s1", "s2", "--previous", "m1/summary.json", "--out", "m2"}, dir.path());
+  ASSERT_EQ(m.code, 0) << m.out;
+  EXPECT_NE(m.out.find("0 new, 0 fixed, 0 flapping"), std::string::npos) << m.out;
+  s["entries"][1]["verdict"] = "invalid";  // last night this one failed
+  std::ofstream(dir.path() / "prev.json") << s.dump();
+  m = Merge({"s1", "s2", "--previous", "prev.json", "--out", "m3"}, dir.path());
+  EXPECT_NE(m.out.find("fixed: " + s["entries"][1]["id"].get<std::string>()), std::string::npos)
+      << m.out;
+  EXPECT_EQ(Merge({"s1", "s1", "--out", "m4"}, dir.path()).code, 2) << "an entry twice";
+  EXPECT_EQ(Merge({"nosuch", "--out", "m5"}, dir.path()).code, 2);
 }
 
 TEST(NightlyCli, BadInputIsExitTwo) {

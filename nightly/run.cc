@@ -72,28 +72,32 @@ Outcome RunEntry(const Entry& e, double seconds, const std::filesystem::path& ou
 }
 
 json ToJson(const Outcome& o) {
-  return {{"id", o.entry.id},           {"scenario", o.entry.scenario},
-          {"spec_file", o.entry.spec_file.string()}, {"set", o.entry.set},
-          {"seed", o.entry.seed},       {"weight", o.entry.weight},
-          {"verdict", o.verdict},       {"reason", o.reason},
-          {"budget_s", o.budget_s},     {"wall_s", o.wall_s},
-          {"cycles", o.cycles},         {"ops", {{"ok", o.ok}, {"fail", o.fail}, {"unknown", o.unknown}}},
-          {"ops_per_s", o.ops_per_s},   {"recovery_p50_ms", o.recovery_p50_ms},
-          {"replay", o.replay},         {"report_dir", o.report_dir}};
+  return {{"id", o.entry.id},
+          {"scenario", o.entry.scenario},
+          {"spec_file", o.entry.spec_file.string()},
+          {"set", o.entry.set},
+          {"seed", o.entry.seed},
+          {"weight", o.entry.weight},
+          {"verdict", o.verdict},
+          {"reason", o.reason},
+          {"budget_s", o.budget_s},
+          {"wall_s", o.wall_s},
+          {"cycles", o.cycles},
+          {"ops", {{"ok", o.ok}, {"fail", o.fail}, {"unknown", o.unknown}}},
+          {"ops_per_s", o.ops_per_s},
+          {"recovery_p50_ms", o.recovery_p50_ms},
+          {"replay", o.replay},
+          {"report_dir", o.report_dir}};
 }
 
-void WriteShardJson(const ShardRequest& req, const std::vector<Outcome>& done, double wall_s, bool complete) {
+void WriteShardJson(const ShardRequest& req, const std::vector<Outcome>& done, double wall_s,
+                    bool complete) {
   json entries = json::array();
   for (const auto& o : done) entries.push_back(ToJson(o));
-  const json j = {{"crashlab_version", kVersion},
-                  {"date", req.plan.date},
-                  {"shard", req.shard},
-                  {"shards", req.shards},
-                  {"budget_s", req.budget_s},
-                  {"wall_s", wall_s},
-                  {"complete", complete},
-                  {"command", req.command_line},
-                  {"entries", entries}};
+  const json j = {
+      {"crashlab_version", kVersion}, {"date", req.plan.date},       {"shard", req.shard},
+      {"shards", req.shards},         {"budget_s", req.budget_s},    {"wall_s", wall_s},
+      {"complete", complete},         {"command", req.command_line}, {"entries", entries}};
   std::ofstream f(req.out / "shard.json");
   f << j.dump(1) << "\n";
 }
@@ -113,7 +117,8 @@ std::pair<int, int> ParseShard(const std::string& s) {
   return {k, n};
 }
 
-std::vector<Outcome> RunShard(const ShardRequest& req, const std::function<void(const std::string&)>& log) {
+std::vector<Outcome> RunShard(const ShardRequest& req,
+                              const std::function<void(const std::string&)>& log) {
   const auto all = Enumerate(req.plan);
   const auto mine = Shard(all, req.shards)[static_cast<size_t>(req.shard - 1)];
   std::filesystem::create_directories(req.out);

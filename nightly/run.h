@@ -34,7 +34,8 @@ struct Outcome {
 // budget (so an entry that overran is paid for by the ones after it), and writes
 // OUT/shard.json. `log` gets one line per entry. Throws Interrupted on SIGINT/SIGTERM
 // after writing what was done.
-std::vector<Outcome> RunShard(const ShardRequest& req, const std::function<void(const std::string&)>& log);
+std::vector<Outcome> RunShard(const ShardRequest& req,
+                              const std::function<void(const std::string&)>& log);
 
 // "K/N" -> (K, N); throws std::invalid_argument.
 std::pair<int, int> ParseShard(const std::string& s);

@@ -14,6 +14,7 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
+#include "nightly/merge.h"
 #include "nightly/nightly_cli.h"
 #include "tools/doctor.h"
 
@@ -151,6 +152,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
 
   if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
+  if (argc > 2 && std::string(argv[1]) == "report" && std::string(argv[2]) == "merge")
+    return crashlab::nightly::MergeMain(argc - 2, argv + 2);
   if (argc > 1 && std::string(argv[1]) == "nightly")
     return crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
