@@ -20,6 +20,8 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
+#include "nightly/merge.h"
+#include "nightly/nightly_cli.h"
 #include "tools/completion.h"
 #include "tools/doctor.h"
 
@@ -353,6 +355,16 @@ Command AddBench(CLI::App& app, int argc, char** argv) {
   return {c, [argc, argv] { return crashlab::bench::Main(argc - 1, argv + 1); }};
 }
 
+// ---- nightly ----
+
+// crashlab nightly parses its own options (nightly/nightly_cli.h).
+Command AddNightly(CLI::App& app, int argc, char** argv) {
+  auto* c = app.add_subcommand(
+      "nightly", "one shard of the nightly run over every scenario (crashlab nightly --help)");
+  c->allow_extras();
+  return {c, [argc, argv] { return crashlab::nightly::Main(argc - 1, argv + 1); }};
+}
+
 // ---- completion ----
 
 Command AddCompletion(CLI::App& app) {
@@ -383,11 +395,20 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "stderr log level: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
-  const std::vector<Command> commands = {
-      AddList(app),   AddDescribe(app), AddRun(app, argc, argv), AddBench(app, argc, argv),
-      AddDoctor(app), AddReport(app),   AddCompletion(app)};
-  // bench takes the rest of the command line as it is.
+  const std::vector<Command> commands = {AddList(app),
+                                         AddDescribe(app),
+                                         AddRun(app, argc, argv),
+                                         AddBench(app, argc, argv),
+                                         AddNightly(app, argc, argv),
+                                         AddDoctor(app),
+                                         AddReport(app),
+                                         AddCompletion(app)};
+  // bench, nightly and `report merge` take the rest of the command line as it is.
   if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
+  if (argc > 2 && std::string(argv[1]) == "report" && std::string(argv[2]) == "merge")
+    return crashlab::nightly::MergeMain(argc - 2, argv + 2);
+  if (argc > 1 && std::string(argv[1]) == "nightly")
+    return crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     std::string names;
