@@ -78,10 +78,10 @@ struct ChildSetup : bp::extend::handler {
   const ProcessOptions* o;
   int log_fd;
   int null_fd;
+  pid_t parent;  // the runner's pid, taken before the fork
   template <class Exec>
   void on_exec_setup(Exec&) const {
     if (o->own_group) ::setpgid(0, 0);
-    if (o->die_with_runner) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Move every source descriptor out of the way first, so that one mapping never
     // clobbers the source of another (pipe fds are often the small numbers we target).
     int moved[64];
@@ -104,6 +104,12 @@ struct ChildSetup : bp::extend::handler {
           ::setuid(o->user->uid) != 0) {
         _exit(126);
       }
+    }
+    // After the privilege drop: setuid clears the parent-death signal. Then the usual
+    // race: if the runner died before the prctl, no signal will come, so check.
+    if (o->die_with_runner) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) _exit(125);
     }
   }
 };
@@ -156,6 +162,7 @@ Process Process::Spawn(const ProcessOptions& o) {
     setup.o = &o;
     setup.log_fd = log_fd;
     setup.null_fd = null_fd.get();
+    setup.parent = ::getpid();
     bp::child child;
     try {
       if (o.cwd.empty()) {

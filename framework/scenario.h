@@ -39,6 +39,10 @@ struct ResolvedRequest {
   RunOptions options;
 };
 
+// A seed as users write it: 0..2^64-1 in decimal or hex (0x...). Throws UsageError for
+// anything else (negative, overflowing, empty, trailing characters).
+uint64_t ParseSeed(const std::string& text);
+
 // Validates the request; throws UsageError (with the offending key) on bad input.
 ResolvedRequest Resolve(const ScenarioRequest& request);
 // Validates a request without running it; returns the effective knobs.
