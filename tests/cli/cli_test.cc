@@ -312,13 +312,19 @@ INSTANTIATE_TEST_SUITE_P(Signals, Interrupt, ::testing::Values(SIGINT, SIGTERM),
 // skipped JUnit test case.
 TEST_F(CliTest, MissingPrerequisiteLeavesASkippedReport) {
   const auto rep = dir_.path() / "rep";
-  const Result r = Cli({"run", "postgres-kill", "--set", "pg_bin=/nonexistent/crashlab/bin",
-                        "--report", rep.string()},
-                       dir_.path());
-  EXPECT_EQ(r.code, 2) << r.out;
+  ProcessOptions o;  // no helper dir: the SQLite agent is missing, so sqlite-kill cannot run
+  o.argv = {CRASHLAB_CLI, "run", "sqlite-kill", "--report", rep.string()};
+  o.env = {{"CRASHLAB_LIBEXEC_DIR", "/nonexistent/crashlab/libexec"}};
+  o.log = dir_.path() / "prereq.log";
+  Process p = Process::Spawn(o);
+  ASSERT_TRUE(p.WaitFor(Millis(60000)));
+  const std::string out = TailFile(o.log);
+  EXPECT_EQ(WEXITSTATUS(p.raw_status()), 2) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
   const json j = ReadJson(rep / "report.json");
   EXPECT_EQ(j["verdict"], "unknown");
-  EXPECT_NE(j["skipped"].get<std::string>().find("/nonexistent/crashlab/bin"), std::string::npos)
+  EXPECT_NE(j["skipped"].get<std::string>().find("/nonexistent/crashlab/libexec"),
+            std::string::npos)
       << j.dump();
   std::ifstream x(rep / "junit.xml");
   std::stringstream xml;

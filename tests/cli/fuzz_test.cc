@@ -176,7 +176,7 @@ TEST(SpecFuzz, RandomSpecFilesAreAcceptedOrUsageErrors) {
       "[knobs]", "synchronous = \"full\"", "synchronous = 3", "description = \"x\"",
       "[[x]]", "a.b.c = 1", "\"\\u0000\" = 1", "knobs = 5", "cycles = \"3\""};
   std::mt19937_64 rng(1201);
-  const size_t n = std::max<size_t>(1, Inputs() / 10);
+  const size_t n = std::max<size_t>(1, Inputs() / 20);
   const auto file = dir.path() / "spec.toml";
   size_t accepted = 0;
   for (size_t i = 0; i < n; ++i) {

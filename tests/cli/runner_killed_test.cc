@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "framework/process.h"
-#include "framework/scenario.h"
 
 namespace crashlab {
 namespace {
@@ -192,20 +191,24 @@ class LiveRun {
   Process cli_;
 };
 
+// Why `scenario` cannot run here ("" if it can), as `crashlab run --dry-run` says.
+std::string CannotRun(const std::string& scenario, const fs::path& dir) {
+  ProcessOptions o;
+  o.argv = {CRASHLAB_CLI, "run", scenario, "--dry-run"};
+  o.log = dir / "dry.log";
+  Process p = Process::Spawn(o);
+  if (!p.WaitFor(Millis(60000))) return "crashlab run --dry-run did not finish";
+  const std::string out = Slurp(o.log);
+  const auto at = out.find("cannot run here");
+  return at == std::string::npos ? "" : out.substr(at);
+}
+
 class RunnerKilled : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RunnerKilled, NothingOfTheRunRemainsAfterTenSeconds) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (the scenarios mount FUSE or drop to postgres)";
   TempDir dir("runner-killed-test-");
-  {
-    ProcessOptions o;
-    o.argv = {CRASHLAB_CLI, "run", GetParam(), "--dry-run"};
-    o.log = dir.path() / "dry.log";
-    Process p = Process::Spawn(o);
-    ASSERT_TRUE(p.WaitFor(Millis(60000)));
-    const std::string out = Slurp(o.log);
-    if (out.find("cannot run here") != std::string::npos) GTEST_SKIP() << out;
-  }
+  if (const std::string why = CannotRun(GetParam(), dir.path()); !why.empty()) GTEST_SKIP() << why;
   LiveRun run(GetParam(), dir.path());
   ASSERT_TRUE(run.WaitMidRun(Millis(180000))) << run.Log();
   const fs::path record = OnlyRecord(run.state());
@@ -268,8 +271,9 @@ TEST(Clean, LeavesALiveRunAlone) {
 TEST(NoOpenDoor, NobodyCannotConnectToTheRunsPostgres) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (su nobody)";
   if (!ProgramOnPath("psql") || !ProgramOnPath("su")) GTEST_SKIP() << "psql or su is missing";
-  if (const std::string why = MissingPrerequisite("postgres-kill"); !why.empty()) GTEST_SKIP() << why;
   TempDir dir("runner-killed-test-");
+  if (const std::string why = CannotRun("postgres-kill", dir.path()); !why.empty())
+    GTEST_SKIP() << why;
   ::chmod(dir.path().c_str(), 0755);
   LiveRun run("postgres-kill", dir.path());
   ASSERT_TRUE(run.WaitMidRun(Millis(60000))) << run.Log();
@@ -287,7 +291,7 @@ TEST(NoOpenDoor, NobodyCannotConnectToTheRunsPostgres) {
     ProcessOptions o;
     o.argv = {"su", "nobody", "-s", "/bin/sh", "-c",
               "psql -h " + host + " -p " + port + " -U postgres -c \"select 1\""};
-    o.log = dir.path() / "psql.log";
+    o.log = dir.path() / (host == "127.0.0.1" ? "psql-tcp.log" : "psql-socket.log");
     Process p = Process::Spawn(o);
     ASSERT_TRUE(p.WaitFor(Millis(20000)));
     const std::string out = Slurp(o.log);
