@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -307,8 +307,8 @@ pid_t SpawnGuardian(const fs::path& dir, int read_fd) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &def);
   // Its own session: a terminal's Ctrl-C or a CI job's group kill does not reach it.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::string h = helper.string(), d = dir.string();
   char* argv[] = {h.data(), d.data(), nullptr};
   pid_t pid = 0;
@@ -365,9 +365,8 @@ ActiveRun::ActiveRun() {
   fs::create_directories(root, ec);
   ::chmod(root.c_str(), 0700);
   const pid_t self = ::getpid();
-  const fs::path dir = root / (std::to_string(self) + "-" +
-                               std::to_string(ProcessStartTime(self)) + "-" +
-                               std::to_string(g_seq.fetch_add(1)));
+  const fs::path dir = root / (std::to_string(self) + "-" + std::to_string(ProcessStartTime(self)) +
+                               "-" + std::to_string(g_seq.fetch_add(1)));
   if (::mkdir(dir.c_str(), 0700) != 0) return;  // no record: clean cannot help, runs still do
   const int fd =
       ::open((dir / kResources).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

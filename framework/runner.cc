@@ -1,9 +1,8 @@
 // CrashCycleRunner: the data flow of DESIGN.md, one crash cycle at a time.
 #include "framework/runner.h"
 
-#include <unistd.h>
-
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "framework/checker.h"
-#include "framework/process.h"
 #include "framework/fault.h"
 #include "framework/history.h"
+#include "framework/process.h"
 #include "framework/schedule.h"
 #include "framework/target.h"
 #include "framework/workload.h"
@@ -80,7 +80,7 @@ struct RunReport {
   // What the summary must say besides the verdict: why it is unknown (no cycle, no
   // acknowledged op, interrupted), or that most ops failed.
   std::vector<std::string> notes;
-  std::string store_log;    // log excerpt on unrecoverable/invalid
+  std::string store_log;  // log excerpt on unrecoverable/invalid
 };
 
 // Runs the cycles. Owns nothing; the caller owns target, workload and fault. Throws

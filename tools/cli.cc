@@ -1,11 +1,13 @@
 // The crashlab command line: list, describe, run, doctor and clean.
+#include "tools/cli.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -18,7 +20,6 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
-#include "tools/cli.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -61,8 +62,8 @@ int UsageFail(const std::string& what) {
 // The default report dir, reports/SCENARIO-SEED-TIME, made unique: a second run of the
 // same scenario and seed in the same second gets a -2, -3 ... suffix (mkdir is atomic).
 std::filesystem::path NewReportDir(const std::string& scenario, uint64_t seed) {
-  const std::filesystem::path base =
-      std::filesystem::path("reports") / (scenario + "-" + std::to_string(seed) + "-" + Timestamp());
+  const std::filesystem::path base = std::filesystem::path("reports") /
+                                     (scenario + "-" + std::to_string(seed) + "-" + Timestamp());
   std::filesystem::create_directories(base.parent_path());
   for (int n = 1;; ++n) {
     std::filesystem::path p = base;
@@ -90,7 +91,6 @@ int Clean(bool dry_run) {
   if (n == 0) std::cout << "crashlab clean: nothing to clean\n";
   return 0;
 }
-
 
 int List() {
   for (const auto& s : crashlab::Registry::Global().All()) {
@@ -219,8 +219,7 @@ int Main(int argc, char** argv, const CommandHook& hook) {
 
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" &&
-        cmd != "clean") {
+    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
       return UsageFail("unknown command '" + cmd +
                        "' (expected list, describe, run, doctor or clean)");
     }
@@ -270,8 +269,7 @@ int Main(int argc, char** argv, const CommandHook& hook) {
       if (eq == std::string::npos || eq == 0)
         throw crashlab::UsageError("--set expects KEY=VALUE, got '" + s + "'");
       const std::string key = s.substr(0, eq);
-      if (!set_here.insert(key).second)
-        throw crashlab::UsageError("--set " + key + " given twice");
+      if (!set_here.insert(key).second) throw crashlab::UsageError("--set " + key + " given twice");
       req.set[key] = s.substr(eq + 1);
     }
   } catch (const crashlab::UsageError& e) {

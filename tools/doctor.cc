@@ -51,13 +51,15 @@ void ReportLeftovers(std::ostream& out) {
     if (r.live) continue;
     ++dead;
     out << "  LEFTOVER run of dead runner " << r.runner << " (" << r.dir.string() << "):";
-    for (const auto& res : r.resources) out << " " << runrecord::ToString(res.kind) << " " << res.value;
+    for (const auto& res : r.resources)
+      out << " " << runrecord::ToString(res.kind) << " " << res.value;
     out << "\n";
   }
-  out << (dead ? std::to_string(dead) + " dead run(s) left resources behind; crashlab clean "
-                                         "removes them"
-               : "leftovers: none (no dead run's record under " +
-                     runrecord::StateRoot().string() + ")")
+  out << (dead ? std::to_string(dead) +
+                     " dead run(s) left resources behind; crashlab clean "
+                     "removes them"
+               : "leftovers: none (no dead run's record under " + runrecord::StateRoot().string() +
+                     ")")
       << "\n";
 }
 

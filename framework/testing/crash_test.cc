@@ -32,7 +32,8 @@ std::filesystem::path CrashTest::ReportDir() {
 }
 
 RunReport CrashTest::RunScenario(ScenarioRequest request) {
-  if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed) request.seed = ParseSeed(seed);
+  if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed)
+    request.seed = ParseSeed(seed);
   if (request.report_dir.empty()) request.report_dir = ReportDir();
   RunReport report = crashlab::RunScenario(request);
   Record(report);

@@ -306,7 +306,9 @@ TEST_P(Interrupt, LeavesNothingAliveAndAReport) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, Interrupt, ::testing::Values(SIGINT, SIGTERM),
-                         [](const auto& info) { return info.param == SIGINT ? "SIGINT" : "SIGTERM"; });
+                         [](const auto& info) {
+                           return info.param == SIGINT ? "SIGINT" : "SIGTERM";
+                         });
 
 // A missing prerequisite still leaves a report: verdict unknown with the reason, and a
 // skipped JUnit test case.
@@ -362,10 +364,10 @@ TEST_F(CliTest, ReportDirsDoNotCollide) {
   }
   EXPECT_EQ(reports, 3u);
   const auto rep = dir_.path() / "explicit";
-  ASSERT_EQ(Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()}, dir_.path()).code,
-            0);
-  const Result again = Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()},
-                           dir_.path());
+  ASSERT_EQ(
+      Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()}, dir_.path()).code, 0);
+  const Result again =
+      Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()}, dir_.path());
   EXPECT_EQ(again.code, 2) << again.out;
   EXPECT_NE(again.out.find("already holds a report"), std::string::npos) << again.out;
   EXPECT_EQ(

@@ -24,17 +24,58 @@ size_t Inputs() {
 }
 
 // Tokens that mean something to the parser, and bytes that should mean nothing.
-const std::vector<std::string> kTokens = {
-    "run",        "list",       "describe",    "doctor",     "clean",     "--help",
-    "--seed",     "--cycles",   "--duration",  "--workers",  "--set",     "--report",
-    "--force",    "-f",         "--file",      "--dry-run",  "-q",        "--keep-going",
-    "sqlite-kill", "postgres-kill", "redis-kill", "sqlite-powercut", "0",  "1",
-    "-1",         "18446744073709551615",      "18446744073709551616",    "0x10",
-    "0xffffffffffffffff",       "0x1ffffffffffffffff",   "nan",          "inf",
-    "-inf",       "1e400",      "0.000001",    "abc",       "",           "synchronous=full",
-    "synchronous=normal",       "schedule=ops:5",         "schedule=time:1-2",
-    "workers=3",  "fault=kill,pause",          "x=1\ny",    "storage=tmpfs", "=",
-    "synchronous=", "\x1b[31m", "\xff\xfe",   "--set=a=b", "--version",  "--help-all"};
+const std::vector<std::string> kTokens = {"run",
+                                          "list",
+                                          "describe",
+                                          "doctor",
+                                          "clean",
+                                          "--help",
+                                          "--seed",
+                                          "--cycles",
+                                          "--duration",
+                                          "--workers",
+                                          "--set",
+                                          "--report",
+                                          "--force",
+                                          "-f",
+                                          "--file",
+                                          "--dry-run",
+                                          "-q",
+                                          "--keep-going",
+                                          "sqlite-kill",
+                                          "postgres-kill",
+                                          "redis-kill",
+                                          "sqlite-powercut",
+                                          "0",
+                                          "1",
+                                          "-1",
+                                          "18446744073709551615",
+                                          "18446744073709551616",
+                                          "0x10",
+                                          "0xffffffffffffffff",
+                                          "0x1ffffffffffffffff",
+                                          "nan",
+                                          "inf",
+                                          "-inf",
+                                          "1e400",
+                                          "0.000001",
+                                          "abc",
+                                          "",
+                                          "synchronous=full",
+                                          "synchronous=normal",
+                                          "schedule=ops:5",
+                                          "schedule=time:1-2",
+                                          "workers=3",
+                                          "fault=kill,pause",
+                                          "x=1\ny",
+                                          "storage=tmpfs",
+                                          "=",
+                                          "synchronous=",
+                                          "\x1b[31m",
+                                          "\xff\xfe",
+                                          "--set=a=b",
+                                          "--version",
+                                          "--help-all"};
 
 std::string RandomBytes(std::mt19937_64& rng, size_t max) {
   std::string s(rng() % (max + 1), '\0');
@@ -169,12 +210,26 @@ TEST(CliFuzz, StrictValuesAreRejected) {
 
 TEST(SpecFuzz, RandomSpecFilesAreAcceptedOrUsageErrors) {
   TempDir dir("crashlab-fuzz-spec-");
-  const std::vector<std::string> lines = {
-      "scenario = \"sqlite-kill\"", "store = \"sqlite\"", "fault = \"kill\"",
-      "fault = [\"kill\", \"pause\"]", "cycles = 3", "cycles = -3", "seed = 7",
-      "seed = 18446744073709551615", "duration_s = nan", "duration_s = inf", "workers = 0",
-      "[knobs]", "synchronous = \"full\"", "synchronous = 3", "description = \"x\"",
-      "[[x]]", "a.b.c = 1", "\"\\u0000\" = 1", "knobs = 5", "cycles = \"3\""};
+  const std::vector<std::string> lines = {"scenario = \"sqlite-kill\"",
+                                          "store = \"sqlite\"",
+                                          "fault = \"kill\"",
+                                          "fault = [\"kill\", \"pause\"]",
+                                          "cycles = 3",
+                                          "cycles = -3",
+                                          "seed = 7",
+                                          "seed = 18446744073709551615",
+                                          "duration_s = nan",
+                                          "duration_s = inf",
+                                          "workers = 0",
+                                          "[knobs]",
+                                          "synchronous = \"full\"",
+                                          "synchronous = 3",
+                                          "description = \"x\"",
+                                          "[[x]]",
+                                          "a.b.c = 1",
+                                          "\"\\u0000\" = 1",
+                                          "knobs = 5",
+                                          "cycles = \"3\""};
   std::mt19937_64 rng(1201);
   const size_t n = std::max<size_t>(1, Inputs() / 20);
   const auto file = dir.path() / "spec.toml";

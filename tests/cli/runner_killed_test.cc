@@ -112,12 +112,15 @@ std::string Remains(const Named& n, const std::map<pid_t, std::string>& descenda
       for (int i = 3; i <= 22 && (a >> fa) && (b >> fb); ++i) {
         if (i == 22) same = fa == fb;
       }
-      if (same) left += "process " + std::to_string(pid) + " " + Slurp("/proc/" + std::to_string(pid) + "/comm");
+      if (same)
+        left += "process " + std::to_string(pid) + " " +
+                Slurp("/proc/" + std::to_string(pid) + "/comm");
     }
   }
   const std::string mounts = Slurp("/proc/self/mountinfo");
   for (const auto& d : n.dirs) {
-    if (mounts.find(" " + d + "/") != std::string::npos || mounts.find(" " + d + " ") != std::string::npos)
+    if (mounts.find(" " + d + "/") != std::string::npos ||
+        mounts.find(" " + d + " ") != std::string::npos)
       left += "mount under " + d + "\n";
     std::error_code ec;
     if (fs::exists(d, ec)) left += "dir " + d + "\n";
@@ -165,8 +168,8 @@ class LiveRun {
   LiveRun(const std::string& scenario, const fs::path& dir) : dir_(dir) {
     state_ = dir / "state";
     ProcessOptions o;
-    o.argv = {CRASHLAB_CLI, "run", scenario, "--cycles", "100000", "-q",
-              "--report", (dir / "report").string()};
+    o.argv = {CRASHLAB_CLI, "run", scenario,   "--cycles",
+              "100000",     "-q",  "--report", (dir / "report").string()};
     o.env = {{"CRASHLAB_STATE_DIR", state_.string()}};
     o.log = dir / "run.log";
     cli_ = Process::Spawn(o);
@@ -228,10 +231,11 @@ TEST_P(RunnerKilled, NothingOfTheRunRemainsAfterTenSeconds) {
   } while (!left.empty() && Clock::now() - killed_at < Millis(10000));
   const double secs = std::chrono::duration<double>(Clock::now() - killed_at).count();
   EXPECT_EQ(left, "") << "after " << secs << " s";
-  std::printf("%s: %zu descendant process(es), %zu dir(s), %zu cgroup name(s), %zu shm "
-              "segment(s); all gone %.2f s after the runner's SIGKILL\n",
-              GetParam().c_str(), descendants.size(), named.dirs.size(), named.cgroups.size(),
-              named.segments.size(), secs);
+  std::printf(
+      "%s: %zu descendant process(es), %zu dir(s), %zu cgroup name(s), %zu shm "
+      "segment(s); all gone %.2f s after the runner's SIGKILL\n",
+      GetParam().c_str(), descendants.size(), named.dirs.size(), named.cgroups.size(),
+      named.segments.size(), secs);
 
   int code = 0;
   const std::string clean = CliOutput({"clean"}, run.state(), dir.path() / "clean.log", &code);
@@ -289,8 +293,9 @@ TEST(NoOpenDoor, NobodyCannotConnectToTheRunsPostgres) {
   ASSERT_FALSE(port.empty());
   for (const std::string& host : {std::string("127.0.0.1"), sockdir}) {
     ProcessOptions o;
-    o.argv = {"su", "nobody", "-s", "/bin/sh", "-c",
-              "psql -h " + host + " -p " + port + " -U postgres -c \"select 1\""};
+    o.argv = {"su", "nobody",
+              "-s", "/bin/sh",
+              "-c", "psql -h " + host + " -p " + port + " -U postgres -c \"select 1\""};
     o.log = dir.path() / (host == "127.0.0.1" ? "psql-tcp.log" : "psql-socket.log");
     Process p = Process::Spawn(o);
     ASSERT_TRUE(p.WaitFor(Millis(20000)));

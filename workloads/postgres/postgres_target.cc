@@ -52,7 +52,8 @@ std::string RandomPassword() {
   size_t got = 0;
   while (got < sizeof buf) {
     const ssize_t r = ::getrandom(buf + got, sizeof buf - got, 0);
-    if (r < 0 && errno != EINTR) throw std::runtime_error("getrandom: " + std::string(strerror(errno)));
+    if (r < 0 && errno != EINTR)
+      throw std::runtime_error("getrandom: " + std::string(strerror(errno)));
     if (r > 0) got += static_cast<size_t>(r);
   }
   static const char* hex = "0123456789abcdef";
@@ -108,7 +109,6 @@ std::string PostgresTarget::ConnInfo(const std::string& dbname) const {
   return "host=" + sock_.string() + " port=" + std::to_string(port_) +
          " user=postgres dbname=" + dbname + " connect_timeout=5 password=" + password_;
 }
-
 
 void PostgresTarget::InitDb() {
   fs::create_directories(sock_);
@@ -262,10 +262,10 @@ void PostgresTarget::WaitReady() {
   for (;;) {
     ThrowIfInterrupted();
     const PGPing r = PQping(conninfo.c_str());
-    if (r == PQPING_OK) {
-      NoteSharedMemory();
-      return;
-    }
+    // The segment exists from the postmaster's first moments, long before it is ready:
+    // a runner killed during crash recovery must not leave it unrecorded.
+    NoteSharedMemory();
+    if (r == PQPING_OK) return;
     if (r == PQPING_NO_ATTEMPT)
       throw std::runtime_error("postgres: bad connection string (socket " + sock_.string() + ")");
     if (!postmaster_.Running()) {
