@@ -46,7 +46,6 @@ std::string MissingPostgres(const fs::path& bin_dir) {
   return "";
 }
 
-namespace {
 std::string RandomPassword() {
   unsigned char buf[24];
   size_t got = 0;
@@ -65,6 +64,7 @@ std::string RandomPassword() {
   return out;
 }
 
+namespace {
 // The password for initdb --pwfile: a 0600 file the server's user owns, removed after.
 void WritePasswordFile(const fs::path& file, const std::string& password,
                        const std::optional<UserId>& user) {

@@ -47,6 +47,9 @@ struct PostgresOptions {
 };
 
 // The server binaries are present ("" if so, else why not); bin_dir "" = FindPgBin().
+// A fresh random password (48 hex digits from getrandom) for a cluster's superuser.
+std::string RandomPassword();
+
 std::string MissingPostgres(const std::filesystem::path& bin_dir = {});
 
 class PostgresTarget : public Target, public Checkpointer, public ClusterSignaller {
