@@ -261,6 +261,17 @@ RunReport RunScenario(const ScenarioRequest& req) {
     report.interrupted = SignalName(supervisor::InterruptSignal());
     report.notes.push_back("interrupted by " + report.interrupted + " before the first cycle");
     interrupted = true;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {  // a setup error (the store does not start): say so
+    if (!req.report_dir.empty()) {
+      RunReport failed;
+      Describe(req, r, storage_config, failed);
+      failed.verdict = Validity::kUnknown;
+      failed.notes.push_back(std::string("setup error: ") + e.what());
+      WriteReports(failed, req.report_dir);
+    }
+    throw;
   }
   Describe(req, r, storage_config, report);
   if (!req.report_dir.empty()) WriteReports(report, req.report_dir);
