@@ -71,8 +71,22 @@ std::string ReadAll(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Processes (not this one) whose cwd or root is in one of `dirs`, or whose command line
-// names one of them.
+// True iff the process has a controlling terminal (field 7 of /proc/PID/stat).
+bool HasTerminal(const fs::path& proc) {
+  const std::string stat = ReadAll(proc / "stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream in(stat.substr(close + 2));
+  std::string state, ppid, pgrp, session;
+  long tty = 0;
+  in >> state >> ppid >> pgrp >> session >> tty;
+  return tty != 0;
+}
+
+// Processes (not this one) whose command line names one of `dirs`, or whose cwd or root
+// is in one of them — except, for the latter, a process with a terminal: a user's shell
+// looking into a dead run's dir is not the run's (its servers name their dirs, or have no
+// terminal after setsid).
 std::vector<pid_t> ProcessesIn(const std::vector<std::string>& dirs) {
   std::vector<pid_t> out;
   std::error_code ec;
@@ -86,8 +100,9 @@ std::vector<pid_t> ProcessesIn(const std::vector<std::string>& dirs) {
     const std::string root = ReadLink(e.path() / "root");
     const std::string cmd = ReadAll(e.path() / "cmdline");
     for (const auto& d : dirs) {
-      if ((!cwd.empty() && Under(cwd, d)) || (!root.empty() && root != "/" && Under(root, d)) ||
-          cmd.find(d) != std::string::npos) {
+      const bool inside =
+          (!cwd.empty() && Under(cwd, d)) || (!root.empty() && root != "/" && Under(root, d));
+      if (cmd.find(d) != std::string::npos || (inside && !HasTerminal(e.path()))) {
         out.push_back(pid);
         break;
       }

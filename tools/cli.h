@@ -1,4 +1,5 @@
-// The crashlab command line as a function, so that tests can drive its parsing in-process.
+// The crashlab command line as a function (tools/crashlab_main.cc), so that tests can drive
+// its parsing in-process.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,324 @@
-// crashlab: the command line — list, describe, run, doctor and clean (tools/cli.cc).
+// crashlab: the command line — list, describe, run, doctor and clean. The body is
+// tools::Main (tools/cli.h), so that tests can drive the parsing in-process.
 #include "tools/cli.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "framework/process.h"
+#include "framework/report.h"
+#include "framework/run_record.h"
+#include "framework/scenario.h"
+#include "framework/spec_file.h"
+#include "framework/version.h"
+#include "tools/doctor.h"
+
+namespace {
+
+constexpr int kExitValid = 0;
+constexpr int kExitInvalid = 1;
+constexpr int kExitUsage = 2;
+
+std::string Timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  std::ostringstream o;
+  o << std::put_time(&tm, "%Y%m%d-%H%M%S");
+  return o.str();
+}
+
+// Error text on one line: a value a user typed may hold line breaks or control bytes.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+int UsageFail(const std::string& what) {
+  std::cerr << "crashlab: " << OneLine(what) << "\n";
+  return kExitUsage;
+}
+
+// The default report dir, reports/SCENARIO-SEED-TIME, made unique: a second run of the
+// same scenario and seed in the same second gets a -2, -3 ... suffix (mkdir is atomic).
+std::filesystem::path NewReportDir(const std::string& scenario, uint64_t seed) {
+  const std::filesystem::path base = std::filesystem::path("reports") /
+                                     (scenario + "-" + std::to_string(seed) + "-" + Timestamp());
+  std::filesystem::create_directories(base.parent_path());
+  for (int n = 1;; ++n) {
+    std::filesystem::path p = base;
+    if (n > 1) p += "-" + std::to_string(n);
+    if (::mkdir(p.c_str(), 0755) == 0) return p;
+    if (errno != EEXIST) return p;  // the run reports why it cannot write there
+  }
+}
+
+// `crashlab clean`: what runs whose runner died left behind (never a live run's).
+int Clean(bool dry_run) {
+  size_t n = 0;
+  for (const auto& r : crashlab::runrecord::List()) {
+    if (r.live) continue;
+    ++n;
+    std::cout << "run of dead runner " << r.runner << " (" << r.dir.string() << "):\n";
+    if (dry_run) {
+      for (const auto& res : r.resources)
+        std::cout << "  would remove " << crashlab::runrecord::ToString(res.kind) << " "
+                  << res.value << "\n";
+      continue;
+    }
+    for (const auto& line : crashlab::runrecord::Clean(r)) std::cout << "  " << line << "\n";
+  }
+  if (n == 0) std::cout << "crashlab clean: nothing to clean\n";
+  return 0;
+}
+
+int List() {
+  for (const auto& s : crashlab::Registry::Global().All()) {
+    std::cout << std::left << std::setw(28) << s.name << s.description << "\n";
+  }
+  return 0;
+}
+
+void PrintKnob(const crashlab::Knob& k) {
+  std::string choices;
+  for (const auto& c : k.choices) choices += (choices.empty() ? "" : "|") + c;
+  std::cout << "  " << std::left << std::setw(26) << k.name << k.help << " (default "
+            << (k.default_value.empty() ? "\"\"" : k.default_value)
+            << (choices.empty() ? "" : "; " + choices) << ")\n";
+}
+
+int Describe(const std::string& name) {
+  const auto s = crashlab::Registry::Global().Find(name);
+  if (!s) {
+    std::cerr << "crashlab: unknown scenario '" << name << "' (crashlab list shows them)\n";
+    return kExitUsage;
+  }
+  const auto& reg = crashlab::Registry::Global();
+  const auto faults = reg.ResolveFaults(*s, s->faults);
+  std::cout << s->name << ": " << s->description << "\n"
+            << "store " << s->store->name << " (" << crashlab::ToString(s->host) << " host), fault "
+            << crashlab::JoinList(s->faults, ",") << "\n"
+            << "defaults: --cycles " << *s->defaults.cycles << " --workers " << *s->defaults.workers
+            << "\n"
+            << "knobs (--set KEY=VALUE):\n";
+  for (const auto& k : reg.KnobsFor(*s, faults)) PrintKnob(k);
+  std::vector<std::string> others;
+  for (const auto* f : reg.FaultsFor(*s->store, s->host)) {
+    if (std::find(faults.begin(), faults.end(), f) == faults.end()) others.push_back(f->name);
+  }
+  if (!others.empty()) {
+    std::cout << "other faults for --set fault=... (their knobs then apply too): "
+              << crashlab::JoinList(others) << "\n";
+  }
+  for (const auto& [knob, why] : reg.NotOffered(*s))
+    std::cout << "not offered: " << knob << ": " << why << "\n";
+  if (const std::string why = crashlab::MissingPrerequisite(name); !why.empty()) {
+    std::cout << "cannot run here: " << why << "\n";
+  }
+  return 0;
+}
+
+// --dry-run: what a run would do.
+int PrintResolved(const crashlab::ResolvedRequest& r) {
+  std::cout << "scenario  " << r.scenario.name << "\n"
+            << "store     " << r.scenario.store->name << " (" << crashlab::ToString(r.scenario.host)
+            << " host)\n"
+            << "seed      " << r.options.seed << "\n"
+            << "cycles    " << r.options.cycles << "\n"
+            << "workers   " << r.options.workers << "\n";
+  for (const auto& [k, v] : r.knobs.All())
+    std::cout << "  " << std::left << std::setw(26) << k << v << "\n";
+  const std::string why = crashlab::MissingPrerequisite(r);
+  std::cout << (why.empty() ? "can run here\n" : "cannot run here: " + why + "\n");
+  return kExitValid;
+}
+
+}  // namespace
+
+namespace crashlab::tools {
+
+int Main(int argc, char** argv, const CommandHook& hook) {
+  CLI::App app{
+      "crashlab: crash-injection and fault-simulation testing of data stores.\n"
+      "Exit codes: 0 valid, 1 invalid or unknown (data lost or corrupt, or the run proved\n"
+      "nothing), 2 usage or setup error, 130 interrupted by SIGINT, 143 by SIGTERM."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+  app.set_version_flag("--version", std::string("crashlab ") + crashlab::kVersion);
+
+  auto* list = app.add_subcommand("list", "list the scenarios, one line each");
+  std::string describe_name;
+  auto* describe = app.add_subcommand("describe", "show a scenario's knobs and defaults");
+  describe->add_option("scenario", describe_name, "scenario name")->required();
+
+  auto* run =
+      app.add_subcommand("run", "run a scenario's crash cycles and check every acknowledged write");
+  crashlab::ScenarioRequest req;
+  uint32_t cycles = 0;
+  std::string seed_text;
+  double duration = 0;
+  int workers = 0;
+  std::vector<std::string> sets;
+  std::string report_dir;
+  bool quiet = false;
+  std::string spec_file;
+  run->add_option("scenario", req.scenario, "scenario name (crashlab list); optional with -f");
+  run->add_option("-f,--file", spec_file,
+                  "a spec file (TOML: scenario or store + fault, knobs, cycles, seed ...); "
+                  "command-line options override it");
+  auto* o_cycles =
+      run->add_option("--cycles", cycles, "number of crash cycles (default: the scenario's)");
+  auto* o_seed = run->add_option("--seed", seed_text,
+                                 "seed of every random choice: 0..2^64-1, decimal or 0x hex "
+                                 "(default 1)");
+  auto* o_duration = run->add_option("--duration", duration, "stop starting cycles after SECONDS");
+  auto* o_workers =
+      run->add_option("--workers", workers, "concurrent workers (default: the scenario's)");
+  run->add_option("--set", sets,
+                  "KEY=VALUE knob (crashlab describe SCENARIO lists them); repeatable")
+      ->allow_extra_args(false);
+  run->add_option("--report", report_dir, "report directory (default reports/SCENARIO-SEED-TIME)");
+  run->add_flag("--keep-going", req.keep_going, "do not stop at the first invalid cycle");
+  run->add_flag("--keep-data", req.keep_data, "keep the store's data dir and logs after the run");
+  run->add_flag("-q,--quiet", quiet, "no progress line");
+  bool force = false;
+  run->add_flag("--force", force, "write into a --report DIR that already holds a report");
+  bool dry_run = false;
+  run->add_flag("--dry-run", dry_run,
+                "validate and print the effective scenario, faults and knobs; run nothing");
+
+  auto* doctor = app.add_subcommand(
+      "doctor",
+      "check prerequisites and say what each missing one disables; list what dead runs left");
+  auto* clean = app.add_subcommand(
+      "clean",
+      "remove what runs whose runner died left behind (processes, mounts, cgroups, IPC "
+      "segments, work dirs); never touches a live run");
+  bool clean_dry_run = false;
+  clean->add_flag("--dry-run", clean_dry_run, "only say what would be removed");
+
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string cmd = argv[1];
+    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
+      return UsageFail("unknown command '" + cmd +
+                       "' (expected list, describe, run, doctor or clean)");
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return UsageFail(std::string(e.what()) + " (try --help)");
+  }
+
+  if (hook && !*run) {
+    return hook(*list ? "list" : *describe ? "describe" : *doctor ? "doctor" : "clean", req);
+  }
+  if (*list) return List();
+  if (*describe) return Describe(describe_name);
+  if (*doctor) return crashlab::tools::Doctor(std::cout);
+  if (*clean) return Clean(clean_dry_run);
+
+  // run
+  if (!spec_file.empty()) {
+    const std::string name = req.scenario;
+    try {
+      req = crashlab::LoadSpecFile(spec_file);
+    } catch (const crashlab::UsageError& e) {
+      return UsageFail(e.what());
+    }
+    if (!name.empty()) req.scenario = name;
+  } else if (req.scenario.empty()) {
+    std::cerr << "crashlab: run needs a scenario name or -f SPEC.toml (crashlab list shows the "
+                 "scenarios)\n";
+    return kExitUsage;
+  }
+  if (*o_cycles) req.cycles = cycles;
+  if (*o_duration) req.duration_s = duration;
+  if (*o_workers) req.workers = workers;
+  std::set<std::string> set_here;
+  try {
+    if (*o_seed) req.seed = crashlab::ParseSeed(seed_text);
+    for (const auto& s : sets) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw crashlab::UsageError("--set expects KEY=VALUE, got '" + s + "'");
+      const std::string key = s.substr(0, eq);
+      if (!set_here.insert(key).second) throw crashlab::UsageError("--set " + key + " given twice");
+      req.set[key] = s.substr(eq + 1);
+    }
+  } catch (const crashlab::UsageError& e) {
+    return UsageFail(e.what());
+  }
+  req.progress = !quiet && ::isatty(2);
+  try {
+    const crashlab::ResolvedRequest resolved = crashlab::Resolve(req);
+    if (hook) return hook("run", req);
+    if (dry_run) return PrintResolved(resolved);
+  } catch (const crashlab::UsageError& e) {
+    return UsageFail(e.what());
+  }
+  if (!report_dir.empty() && !force &&
+      std::filesystem::exists(std::filesystem::path(report_dir) / "report.json")) {
+    return UsageFail("--report " + report_dir +
+                     " already holds a report (another directory, or --force to overwrite)");
+  }
+  try {
+    req.report_dir = report_dir.empty() ? NewReportDir(req.scenario, req.seed.value_or(1))
+                                        : std::filesystem::path(report_dir);
+  } catch (const std::exception& e) {
+    return UsageFail(e.what());
+  }
+  try {
+    crashlab::RunReport r = crashlab::RunScenario(req);
+    crashlab::PrintVerdict(r, std::cout);
+    std::cout << "  report            "
+              << std::filesystem::absolute(req.report_dir / "report.json").string() << "\n";
+    return r.verdict == crashlab::Validity::kValid ? kExitValid : kExitInvalid;
+  } catch (const crashlab::UsageError& e) {
+    return UsageFail(e.what());
+  } catch (const crashlab::PrerequisiteMissing& e) {
+    return UsageFail(std::string(e.what()) + " (crashlab doctor explains; report in " +
+                     req.report_dir.string() + ")");
+  } catch (const crashlab::Interrupted&) {
+    std::cerr << "\ncrashlab: interrupted by "
+              << crashlab::SignalName(crashlab::supervisor::InterruptSignal())
+              << "; every process the run started was killed; report (verdict unknown) in "
+              << std::filesystem::absolute(req.report_dir).string() << "\n";
+    return 128 + crashlab::supervisor::InterruptSignal();
+  } catch (const std::exception& e) {
+    return UsageFail("setup error: " + std::string(e.what()));
+  }
+}
+
+}  // namespace crashlab::tools
+
+#ifndef CRASHLAB_CLI_NO_MAIN
 int main(int argc, char** argv) { return crashlab::tools::Main(argc, argv); }
+#endif
