@@ -87,7 +87,9 @@ int Clean(bool dry_run) {
                   << res.value << "\n";
       continue;
     }
-    for (const auto& line : crashlab::runrecord::Clean(r)) std::cout << "  " << line << "\n";
+    const auto done = crashlab::runrecord::Clean(r);
+    if (done.empty()) std::cout << "  nothing removed (its guardian is cleaning it right now)\n";
+    for (const auto& line : done) std::cout << "  " << line << "\n";
   }
   if (n == 0) std::cout << "crashlab clean: nothing to clean\n";
   return 0;
