@@ -500,7 +500,7 @@ std::vector<std::string> Clean(const Record& r) {
     }
   }
   std::error_code ec;
-  fs::remove_all(r.dir, ec);
+  if (fs::remove_all(r.dir, ec) > 0) done.push_back("removed the record " + r.dir.string());
   return done;
 }
 
