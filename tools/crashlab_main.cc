@@ -1,7 +1,5 @@
 // crashlab: the command line — list, describe, run, doctor and clean. The body is
 // tools::Main (tools/cli.h), so that tests can drive the parsing in-process.
-#include "tools/cli.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
+#include "tools/cli.h"
 #include "tools/doctor.h"
 
 namespace {

@@ -237,7 +237,10 @@ TEST(SpecFuzz, RandomSpecFilesAreAcceptedOrUsageErrors) {
   for (size_t i = 0; i < n; ++i) {
     std::string text;
     const size_t len = rng() % 8;
-    for (size_t k = 0; k < len; ++k) text += Mutate(rng, lines[rng() % lines.size()]) + "\n";
+    for (size_t k = 0; k < len; ++k) {
+      const std::string& line = lines[rng() % lines.size()];
+      text += (rng() % 2 ? line : Mutate(rng, line)) + "\n";
+    }
     {
       std::ofstream out(file, std::ios::binary | std::ios::trunc);
       out << text;
