@@ -3,6 +3,9 @@
 // is simply not paired with that fault (Jepsen's optional DB protocols: Kill, Pause).
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "framework/target.h"
 
 namespace crashlab {
@@ -16,6 +19,7 @@ inline constexpr const char* kWrapper = "wrapper";           // starts under a w
 inline constexpr const char* kCheckpoint = "checkpoint";     // the Target is a Checkpointer
 inline constexpr const char* kClusterKill = "cluster-kill";  // the Target is a ClusterSignaller
 inline constexpr const char* kContainer = "container";       // runs in a container engine
+inline constexpr const char* kClientEnv = "client-env";      // the Target is a ClientEnvironment
 }  // namespace capability
 
 // Capability interfaces a Target implements; a fault asks for one with As<...>(target).
@@ -30,6 +34,15 @@ class ClusterSignaller {
   virtual ~ClusterSignaller() = default;
   // Sends `signal` to every process of the store at once; returns how many.
   virtual int SignalCluster(int signal) = 0;
+};
+// How the store's own tools reach it (pgbench, redis-benchmark, a user's scripts): the
+// environment they need, e.g. PGHOST/PGPORT/PGUSER/PGPASSWORD or REDIS_HOST/REDIS_PORT/
+// REDISCLI_AUTH. Holds secrets: pass it as an environment, never on a command line or
+// into a report.
+class ClientEnvironment {
+ public:
+  virtual ~ClientEnvironment() = default;
+  virtual std::map<std::string, std::string> ClientEnv() const = 0;
 };
 // The capability `C` of `target`, or nullptr.
 template <class C>

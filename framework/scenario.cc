@@ -81,16 +81,6 @@ RunOptions OptionsFor(const ScenarioRequest& req, const Scenario& s, const Knobs
   return o;
 }
 
-// The parts of a run, destroyed in reverse order: the fault, the workload, the target
-// (the store stops), its resources (engines), then the storage (unmounted last).
-struct BuiltScenario {
-  std::shared_ptr<StorageLayer> storage;
-  std::vector<std::shared_ptr<void>> resources;
-  std::unique_ptr<Target> target;
-  std::unique_ptr<Workload> workload;
-  std::unique_ptr<Fault> fault;
-};
-
 std::unique_ptr<Fault> BuildFaults(const ResolvedRequest& r, FaultContext& ctx) {
   std::vector<std::pair<std::string, std::unique_ptr<Fault>>> faults;
   for (const auto* f : r.faults) faults.emplace_back(f->name, f->build(ctx));
@@ -98,7 +88,9 @@ std::unique_ptr<Fault> BuildFaults(const ResolvedRequest& r, FaultContext& ctx) 
   return MakeMixedFault(std::move(faults), r.options.seed);
 }
 
-BuiltScenario Build(const ResolvedRequest& r, const std::filesystem::path& work_dir) {
+}  // namespace
+
+BuiltScenario BuildScenario(const ResolvedRequest& r, const std::filesystem::path& work_dir) {
   const StoreSpec& store = *r.scenario.store;
   BuiltScenario b;
   if (Registry::Global().UsesStorage(r.scenario))
@@ -117,8 +109,6 @@ BuiltScenario Build(const ResolvedRequest& r, const std::filesystem::path& work_
   if (parts.wrap_fault) b.fault = parts.wrap_fault(std::move(b.fault));
   return b;
 }
-
-}  // namespace
 
 uint64_t ParseSeed(const std::string& text) {
   const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
@@ -247,7 +237,7 @@ RunReport RunScenario(const ScenarioRequest& req) {
   std::map<std::string, std::string> storage_config;
   bool interrupted = false;
   try {
-    BuiltScenario b = Build(r, work.path());
+    BuiltScenario b = BuildScenario(r, work.path());
     if (b.storage) storage_config = b.storage->Describe();
     CrashCycleRunner runner(*b.target, *b.workload, *b.fault, r.options);
     try {

@@ -43,6 +43,18 @@ struct ResolvedRequest {
 // anything else (negative, overflowing, empty, trailing characters).
 uint64_t ParseSeed(const std::string& text);
 
+// The parts of a run, destroyed in reverse order: the fault, the workload, the target
+// (the store stops), its resources (engines), then the storage (unmounted last).
+struct BuiltScenario {
+  std::shared_ptr<StorageLayer> storage;
+  std::vector<std::shared_ptr<void>> resources;
+  std::unique_ptr<Target> target;
+  std::unique_ptr<Workload> workload;
+  std::unique_ptr<Fault> fault;
+};
+// Builds a resolved scenario's storage, store and faults in `work_dir` (nothing started).
+BuiltScenario BuildScenario(const ResolvedRequest& r, const std::filesystem::path& work_dir);
+
 // Validates the request; throws UsageError (with the offending key) on bad input.
 ResolvedRequest Resolve(const ScenarioRequest& request);
 // Validates a request without running it; returns the effective knobs.

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "bench/bench_cli.h"
 #include "framework/process.h"
 #include "framework/report.h"
 #include "framework/run_record.h"
@@ -209,6 +210,10 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   run->add_flag("--dry-run", dry_run,
                 "validate and print the effective scenario, faults and knobs; run nothing");
 
+  app.add_subcommand("bench",
+                     "response time and its variance per store x storage x deployment "
+                     "(crashlab bench --help)")
+      ->allow_extras();
   auto* doctor = app.add_subcommand(
       "doctor",
       "check prerequisites and say what each missing one disables; list what dead runs left");
@@ -219,11 +224,14 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   bool clean_dry_run = false;
   clean->add_flag("--dry-run", clean_dry_run, "only say what would be removed");
 
+  if (argc > 1 && std::string(argv[1]) == "bench") {
+    return hook ? hook("bench", req) : crashlab::bench::Main(argc - 1, argv + 1);
+  }
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
       return UsageFail("unknown command '" + cmd +
-                       "' (expected list, describe, run, doctor or clean)");
+                       "' (expected list, describe, run, bench, doctor or clean)");
     }
   }
   try {

@@ -30,6 +30,7 @@ const std::vector<Statement>& Statements(PgWorkload w) {
       {"upd", "UPDATE orders SET amount = $2::bigint WHERE id = $1::bigint"},
       {"del", "DELETE FROM orders WHERE id = $1::bigint"},
       {"marker", "INSERT INTO markers(name) VALUES ($1::text)"},
+      {"get", "SELECT amount FROM orders WHERE id = $1::bigint"},
   };
   static const std::vector<Statement> bank = {
       {"lock",
@@ -312,6 +313,8 @@ Outcome PostgresClient::Apply(const Op& op) {
           return Single("del", {key}, true);
         case OpKind::kMarker:
           return Single("marker", {MarkerName(op.key)}, false);
+        case OpKind::kRead:  // crashlab bench's read workloads
+          return Single("get", {key}, false);
         default:
           break;
       }

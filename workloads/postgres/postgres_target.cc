@@ -400,6 +400,13 @@ std::map<std::string, std::string> PostgresTarget::Config() const {
   return c;
 }
 
+std::map<std::string, std::string> PostgresTarget::ClientEnv() const {
+  return {{"PGHOST", sock_.string()},
+          {"PGPORT", std::to_string(port_)},
+          {"PGUSER", "postgres"},
+          {"PGDATABASE", "postgres"}};
+}
+
 void PostgresTarget::Checkpoint() {
   PgConn c(ConnInfo());
   c.ExecOrThrow("CHECKPOINT");

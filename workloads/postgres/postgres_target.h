@@ -52,7 +52,10 @@ std::string RandomPassword();
 
 std::string MissingPostgres(const std::filesystem::path& bin_dir = {});
 
-class PostgresTarget : public Target, public Checkpointer, public ClusterSignaller {
+class PostgresTarget : public Target,
+                       public Checkpointer,
+                       public ClusterSignaller,
+                       public ClientEnvironment {
  public:
   explicit PostgresTarget(PostgresOptions options);
   ~PostgresTarget() override;
@@ -66,6 +69,8 @@ class PostgresTarget : public Target, public Checkpointer, public ClusterSignall
   std::unique_ptr<Client> NewClient(int worker) override;
   std::string LogExcerpt() const override;
   std::map<std::string, std::string> Config() const override;
+  // PGHOST (the socket dir), PGPORT, PGUSER, PGDATABASE for libpq tools.
+  std::map<std::string, std::string> ClientEnv() const override;
 
   // libpq connection string for the unix socket of this cluster.
   std::string ConnInfo(const std::string& dbname = "postgres") const;

@@ -562,6 +562,12 @@ std::unique_ptr<Client> RedisTarget::NewClient(int worker) { return MakeRedisCli
 
 std::string RedisTarget::LogExcerpt() const { return TailFile(LogPath()); }
 
+std::map<std::string, std::string> RedisTarget::ClientEnv() const {
+  return {{"REDIS_HOST", "127.0.0.1"},
+          {"REDIS_PORT", std::to_string(endpoint_.port)},
+          {"REDISCLI_AUTH", endpoint_.password}};
+}
+
 std::map<std::string, std::string> RedisTarget::Config() const {
   return {
       {"redis.version", version_.empty() ? "?" : version_},

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/capabilities.h"
 #include "framework/process.h"
 #include "framework/target.h"
 
@@ -60,7 +61,7 @@ struct Endpoint {
   std::chrono::milliseconds command_timeout{2000};
 };
 
-class RedisTarget : public Target {
+class RedisTarget : public Target, public ClientEnvironment {
  public:
   explicit RedisTarget(RedisOptions options);
   ~RedisTarget() override;
@@ -74,6 +75,8 @@ class RedisTarget : public Target {
   std::unique_ptr<Client> NewClient(int worker) override;
   std::string LogExcerpt() const override;
   std::map<std::string, std::string> Config() const override;
+  // REDIS_HOST, REDIS_PORT and REDISCLI_AUTH (the password) for redis-cli and friends.
+  std::map<std::string, std::string> ClientEnv() const override;
 
   const Endpoint& endpoint() const { return endpoint_; }
   std::filesystem::path ConfigPath() const { return options_.work_dir / "redis.conf"; }
