@@ -81,6 +81,18 @@ std::string ReportJson(const RunReport& r) {
     cycles.push_back(cj);
   }
   j["cycle_details"] = cycles;
+  // Every invalid cycle is a finding; a fault may describe it with extra keys named
+  // "finding.<key>" (a power cut: the persistence models it was checked and exposed under).
+  json findings = json::array();
+  for (const auto& c : r.cycle_records) {
+    if (c.validity != Validity::kInvalid) continue;
+    json f{{"cycle", c.cycle}, {"fault", c.event.fault}, {"anomalies", c.anomalies}};
+    for (const auto& [k, v] : c.event.extra) {
+      if (k.rfind("finding.", 0) == 0) f[k.substr(8)] = v;
+    }
+    findings.push_back(f);
+  }
+  j["findings"] = findings;
   j["config"] = r.config;
   j["replay"] = r.replay;
   if (!r.interrupted.empty()) j["interrupted"] = r.interrupted;
@@ -291,6 +303,12 @@ void PrintVerdict(const RunReport& r, std::ostream& out) {
     out << "  ! " << r.anomalies[i].detail << "\n";
   if (r.anomalies.size() > 10)
     out << "  ! ... (" << r.anomalies.size() - 10 << " more in report.json)\n";
+  size_t shown = 0;
+  for (const auto& c : r.cycle_records) {
+    auto it = c.event.extra.find("finding.summary");
+    if (c.validity != Validity::kInvalid || it == c.event.extra.end() || shown++ >= 3) continue;
+    out << "  finding cycle " << c.cycle << ": " << it->second << "\n";
+  }
   if (r.verdict != Validity::kValid) out << "  replay: " << r.replay << "\n";
 }
 

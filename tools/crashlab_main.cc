@@ -20,6 +20,8 @@
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
+#include "nightly/merge.h"
+#include "nightly/nightly_cli.h"
 #include "tools/cli.h"
 #include "tools/doctor.h"
 
@@ -214,6 +216,9 @@ int Main(int argc, char** argv, const CommandHook& hook) {
                      "response time and its variance per store x storage x deployment "
                      "(crashlab bench --help)")
       ->allow_extras();
+  app.add_subcommand("nightly",
+                     "one shard of the nightly run over every scenario (crashlab nightly --help)")
+      ->allow_extras();
   auto* doctor = app.add_subcommand(
       "doctor",
       "check prerequisites and say what each missing one disables; list what dead runs left");
@@ -224,14 +229,19 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   bool clean_dry_run = false;
   clean->add_flag("--dry-run", clean_dry_run, "only say what would be removed");
 
+  // Subcommands with parsers of their own; a test's hook stops before any of them acts.
   if (argc > 1 && std::string(argv[1]) == "bench") {
     return hook ? hook("bench", req) : crashlab::bench::Main(argc - 1, argv + 1);
   }
+  if (argc > 2 && std::string(argv[1]) == "report" && std::string(argv[2]) == "merge")
+    return hook ? hook("report merge", req) : crashlab::nightly::MergeMain(argc - 2, argv + 2);
+  if (argc > 1 && std::string(argv[1]) == "nightly")
+    return hook ? hook("nightly", req) : crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
       return UsageFail("unknown command '" + cmd +
-                       "' (expected list, describe, run, bench, doctor or clean)");
+                       "' (expected list, describe, run, bench, nightly, doctor or clean)");
     }
   }
   try {

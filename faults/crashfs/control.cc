@@ -86,10 +86,13 @@ void ServeConnection(CrashFs& fs, UniqueFd conn, std::atomic<bool>& stop) {
 const char* CommandHelp() {
   return "ping                                  answer ok\n"
          "freeze                                hold every request from now on\n"
-         "power-cut [none|pages|prefix] [seed=N] drop unsynced state, fail held requests, remount\n"
+         "power-cut [none|pages|prefix|seq] [seed=N] [target=GLOB]\n"
+         "                                      drop unsynced state (data: only of files\n"
+         "                                      matching GLOB), fail held requests, remount\n"
          "sync-mode pass|fail|lie               what fsync/fdatasync/dir fsync do\n"
+         "record-writes on|off                  keep written bytes for power-cut seq\n"
          "trigger OP K [GLOB]                   freeze before the K-th OP on a path matching GLOB\n"
-         "                                      OP: write fsync fsyncdir rename unlink create\n"
+         "                                      OP: write fsync fsyncdir rename unlink create any\n"
          "disarm                                remove the trigger\n"
          "triggered                             yes or no\n"
          "wait-triggered MS                     wait up to MS ms; yes or no\n"
@@ -123,6 +126,8 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
           cut.torn = *t;
         } else if (w[i].rfind("seed=", 0) == 0 && ParseU64(w[i].substr(5), &seed)) {
           cut.seed = seed;
+        } else if (w[i].rfind("target=", 0) == 0) {
+          cut.target = w[i].substr(7);
         } else {
           return "error bad power-cut argument: " + w[i];
         }
@@ -134,6 +139,13 @@ std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit) {
              " pages_kept_torn=" + std::to_string(r.pages_kept_torn) +
              " meta_undone=" + std::to_string(r.meta_ops_undone) +
              " meta_skipped=" + std::to_string(r.meta_ops_skipped);
+    }
+    if (cmd == "record-writes") {
+      if (w.size() != 2 || (w[1] != "on" && w[1] != "off")) {
+        return "error usage: record-writes on|off";
+      }
+      fs.RecordWrites(w[1] == "on");
+      return "ok";
     }
     if (cmd == "sync-mode") {
       if (w.size() != 2) return "error usage: sync-mode pass|fail|lie";

@@ -10,9 +10,9 @@ namespace crashlab::crashfs {
 
 // Executes one command against `fs` and returns the answer line (without newline):
 // "ok ...", "yes"/"no", or "error <reason>". Sets *quit for "quit". Thread-safe.
-//   ping | freeze | power-cut [none|pages|prefix] [seed=N] | sync-mode pass|fail|lie
-//   trigger write|fsync|fsyncdir|rename|unlink|create K [GLOB] | disarm | triggered
-//   wait-triggered MS | stats | events | help | quit
+//   ping | freeze | power-cut [none|pages|prefix|seq] [seed=N] [target=GLOB] | record-writes on|off
+//   | sync-mode pass|fail|lie trigger write|fsync|fsyncdir|rename|unlink|create K [GLOB] | disarm |
+//   triggered wait-triggered MS | stats | events | help | quit
 std::string HandleCommand(CrashFs& fs, const std::string& line, bool* quit);
 
 // Help text listing the commands, one per line.

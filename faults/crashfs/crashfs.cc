@@ -18,6 +18,7 @@ void CrashFs::Freeze() { fs_->Freeze(); }
 CutReport CrashFs::PowerCut(const CutOptions& cut) { return fs_->PowerCut(cut); }
 void CrashFs::SetSyncMode(SyncMode mode) { fs_->SetSyncMode(mode); }
 SyncMode CrashFs::GetSyncMode() const { return fs_->sync_mode(); }
+void CrashFs::RecordWrites(bool on) { fs_->record_writes.store(on); }
 void CrashFs::ArmTrigger(const CrashPoint& point) { fs_->ArmTrigger(point); }
 void CrashFs::DisarmTrigger() { fs_->DisarmTrigger(); }
 bool CrashFs::Triggered() const { return fs_->Triggered(); }
@@ -42,6 +43,8 @@ const char* ToString(FsOp op) {
       return "unlink";
     case FsOp::kCreate:
       return "create";
+    case FsOp::kAny:
+      return "any";
   }
   return "?";
 }
@@ -66,13 +69,15 @@ const char* ToString(CutOptions::Torn torn) {
       return "pages";
     case CutOptions::Torn::kPrefix:
       return "prefix";
+    case CutOptions::Torn::kSeq:
+      return "seq";
   }
   return "?";
 }
 
 std::optional<FsOp> ParseFsOp(const std::string& s) {
-  for (FsOp k :
-       {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink, FsOp::kCreate}) {
+  for (FsOp k : {FsOp::kWrite, FsOp::kFsync, FsOp::kFsyncDir, FsOp::kRename, FsOp::kUnlink,
+                 FsOp::kCreate, FsOp::kAny}) {
     if (s == ToString(k)) return k;
   }
   return std::nullopt;
@@ -86,8 +91,8 @@ std::optional<SyncMode> ParseSyncMode(const std::string& s) {
 }
 
 std::optional<CutOptions::Torn> ParseTorn(const std::string& s) {
-  for (auto t :
-       {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix}) {
+  for (auto t : {CutOptions::Torn::kNone, CutOptions::Torn::kRandomPages, CutOptions::Torn::kPrefix,
+                 CutOptions::Torn::kSeq}) {
     if (s == ToString(t)) return t;
   }
   return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +21,13 @@ struct Options {
   // Also fsync the backing file when the model makes data durable, so a real host crash
   // keeps what a simulated one keeps. Off = faster, durability is the model's only.
   bool backing_fsync = true;
-  uint64_t seed = 0;        // torn-write randomness
+  uint64_t seed = 0;  // torn-write randomness
+  // Persistence model (persistence.h): "posix" (a directory entry is durable at an fsync
+  // of its directory) or "ext4" (any fsync commits every earlier namespace op).
+  std::string fs_model = "posix";
+  // ext4's auto_da_alloc: a rename replacing a file flushes the source's data with the
+  // commit. The kernel's default is on; only models with that rule look at it.
+  bool auto_da_alloc = true;
   bool allow_other = true;  // let other users (the store's uid) use the mount; needs root
   bool debug = false;       // libfuse request log on stderr
 };
@@ -33,7 +40,9 @@ enum class SyncMode {
 };
 
 // File-system operations a crash point counts (not crashlab::OpKind, the workload's ops).
-enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate };
+// kAny counts every operation of the kinds above in one merged sequence (a crash at the
+// k-th operation whatever its kind).
+enum class FsOp { kWrite, kFsync, kFsyncDir, kRename, kUnlink, kCreate, kAny };
 
 // A crash point: freeze the filesystem when the k-th (1-based) operation of `op` whose
 // mount-relative path (no leading '/') matches `glob` (fnmatch, '*' also matches '/') arrives,
@@ -51,10 +60,18 @@ struct CutOptions {
     kNone,         // every unsynced byte is lost
     kRandomPages,  // each unsynced 4 KiB page of each file survives with probability 1/2
     kPrefix,       // per file, a random 512-byte-aligned prefix of its last write survives
+    // A seeded subset of the write requests since the file's last sync (and last truncate)
+    // survives, applied in order on the durable contents. Needs RecordWrites(true) before
+    // the writes (their bytes are kept in memory); unrecorded writes are lost.
+    kSeq,
   };
   Torn torn = Torn::kNone;
   // Torn randomness; default Options::seed + number of earlier cuts of this mount.
   std::optional<uint64_t> seed;
+  // Only files whose mount-relative path matches this glob (fnmatch, '*' also matches '/')
+  // lose unsynced data or tear; the others keep everything written. "" = every file.
+  // Namespace operations are undone regardless.
+  std::string target;
 };
 
 // One entry of the sync/namespace history, for write-ups of findings.
@@ -93,6 +110,15 @@ struct CutReport {
   double rollback_ms = 0;
   double remount_ms = 0;
   double total_ms = 0;
+  std::string fs_model;  // the model the cut applied
+  // Per other model: how many of the namespace ops this cut dropped it would have kept
+  // (a journal commit under that model covered them). 0 = that model leaves the same
+  // namespace at this instant.
+  std::map<std::string, uint64_t> dropped_ops_kept_under;
+  // The unsynced data report: files that held unsynced bytes and namespace ops that
+  // were pending at the instant of the cut, one line each.
+  std::vector<std::string> unsynced_files;
+  std::vector<std::string> pending_ops;
 };
 
 class Filesystem;
@@ -124,6 +150,10 @@ class CrashFs {
 
   void SetSyncMode(SyncMode mode);
   SyncMode GetSyncMode() const;
+
+  // Keeps a copy of every write request's bytes until its file is synced, for torn=seq
+  // cuts (costs memory; off by default).
+  void RecordWrites(bool on);
 
   // Arms a trigger at `point`, replacing any armed one, and clears Triggered().
   void ArmTrigger(const CrashPoint& point);

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "crashfs: FUSE passthrough filesystem that simulates power cuts.\n"
       "Data written through the mount is durable only after fsync/fdatasync of the file;\n"
-      "created, renamed and removed entries only after fsync of their directory.\n"
+      "created, renamed and removed entries only after fsync of their directory (--fs-model\n"
+      "posix), or after any fsync that commits ext4's journal (--fs-model ext4).\n"
       "A power cut (control command) throws away everything else and remounts."};
   app.require_subcommand(1);
 
@@ -84,6 +85,11 @@ int main(int argc, char** argv) {
                   "do not pass syncs to the backing disk (durability is the model's only)");
   mount->add_flag("--no-allow-other", no_allow_other, "only the mounting user may use the mount");
   mount->add_flag("-d,--debug", opts.debug, "libfuse request log on stderr");
+  mount->add_option("--fs-model", opts.fs_model, "persistence model: posix (default) or ext4")
+      ->check(CLI::IsMember({"posix", "ext4"}));
+  bool no_auto_da_alloc = false;
+  mount->add_flag("--no-auto-da-alloc", no_auto_da_alloc,
+                  "ext4 model: a rename replacing a file does not flush the source's data");
 
   std::string socket_path;
   std::vector<std::string> words;
@@ -97,6 +103,7 @@ int main(int argc, char** argv) {
     opts.writeback_cache = !no_writeback;
     opts.backing_fsync = !no_backing_fsync;
     opts.allow_other = !no_allow_other;
+    opts.auto_da_alloc = !no_auto_da_alloc;
     return RunMount(opts, control);
   }
   std::string line;

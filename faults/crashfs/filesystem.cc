@@ -194,6 +194,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int valid, fus
     }
     res = fi ? ftruncate(Fh(fi)->fd.get(), attr->st_size) : truncate(proc.c_str(), attr->st_size);
     if (res != 0) return (void)fuse_reply_err(req, errno);
+    fs->data().NoteTruncate(rec, attr->st_size);
   }
   if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
     struct timespec tv[2];
@@ -315,8 +316,12 @@ void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t ne
   std::string p2 = fs->MountPath(to->fd.get(), newname);
   ReqGate g(fs, static_cast<int>(FsOp::kRename), p1, p2);
   if (!g.ok) return (void)fuse_reply_err(req, EIO);
+  std::optional<FileKey> replaced;
   int err = fs->meta().Rename(from->fd.get(), from->key.ino, name, to->fd.get(), to->key.ino,
-                              newname, flags);
+                              newname, flags, &replaced);
+  if (err == 0 && replaced && fs->model().replace_rename_flushes_data) {
+    fs->data().MarkReplaceFlush(fs->data().Get(*replaced));
+  }
   fs->AddEvent("rename", p1, p2, err);
   fuse_reply_err(req, err);
 }
@@ -470,7 +475,7 @@ void OpFsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi
       return (void)fuse_reply_err(req, err);
     }
   }
-  fs->meta().SyncDir(in->key.ino);
+  fs->OnSync(SyncKind::kDirFsync, false, in->key.ino);
   fs->AddEvent("fsyncdir", path, "", 0);
   fuse_reply_err(req, 0);
 }
@@ -510,6 +515,7 @@ int OpenExisting(Filesystem* fs, Inode* in, int flags) {
     std::shared_lock lk(rec->mu);
     if (int err = fs->data().BeforeModify(rec, in->fd.get(), 0, INT64_MAX, false)) return -err;
     int fd = open(proc.c_str(), BackingFlags(fs, flags));
+    if (fd >= 0) fs->data().NoteTruncate(rec, 0);
     return fd >= 0 ? fd : -errno;
   }
   int fd = open(proc.c_str(), BackingFlags(fs, flags));
@@ -604,10 +610,18 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
     }
   }
   FileRecord* rec = fs->Record(in);
+  bool has_metadata = false;
   {
     std::unique_lock lk(rec->mu);
+    if (datasync) {
+      struct stat st;
+      const off_t size = fstat(Fh(fi)->fd.get(), &st) == 0 ? st.st_size : -1;
+      has_metadata = fs->data().SizePending(rec, size) || fs->meta().CreatePending(in->key);
+    }
     fs->data().MarkSynced(rec);
   }
+  // After the file's own lock is released: a journal commit may lock other files.
+  fs->OnSync(datasync ? SyncKind::kFdatasync : SyncKind::kFsync, has_metadata, 0);
   fs->AddEvent(kind, path, "", 0);
   fuse_reply_err(req, 0);
 }
@@ -621,6 +635,25 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
   buf.buf[0].fd = Fh(fi)->fd.get();
   buf.buf[0].pos = off;
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+// torn=seq: the write goes through memory so that its bytes can be kept for the cut.
+// Called with rec->mu held shared, after BeforeModify.
+void WriteRecorded(fuse_req_t req, Filesystem* fs, FileRecord* rec, fuse_bufvec* in_buf, off_t off,
+                   fuse_file_info* fi) {
+  std::string data(fuse_buf_size(in_buf), '\0');
+  fuse_bufvec mem = FUSE_BUFVEC_INIT(data.size());
+  mem.buf[0].mem = data.data();
+  ssize_t n = fuse_buf_copy(&mem, in_buf, static_cast<fuse_buf_copy_flags>(0));
+  if (n < 0) return (void)fuse_reply_err(req, static_cast<int>(-n));
+  data.resize(static_cast<size_t>(n));
+  ssize_t res = pwrite(Fh(fi)->fd.get(), data.data(), data.size(), off);
+  if (res < 0) return (void)fuse_reply_err(req, errno);
+  data.resize(static_cast<size_t>(res));
+  fs->n_writes++;
+  fs->n_bytes += res;
+  fs->data().RecordWrite(rec, off, std::move(data));
+  fuse_reply_write(req, static_cast<size_t>(res));
 }
 
 void OpWriteBuf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off,
@@ -637,6 +670,8 @@ void OpWriteBuf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in_buf, off_t off,
   if (int err = fs->data().BeforeModify(rec, in->fd.get(), off, off + len, true)) {
     return (void)fuse_reply_err(req, err);
   }
+  if (fs->record_writes.load(std::memory_order_relaxed))
+    return WriteRecorded(req, fs, rec, in_buf, off, fi);
   fuse_bufvec out_buf = FUSE_BUFVEC_INIT(len);
   out_buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
   out_buf.buf[0].fd = Fh(fi)->fd.get();
@@ -746,7 +781,8 @@ ReqGate::~ReqGate() { fs->Leave(this); }
 bool Filesystem::Enter(ReqGate* g, int kind, const std::string& p1, const std::string& p2) {
   n_requests.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lk(gate_mu_);
-  if (kind >= 0 && trig_kind_.load(std::memory_order_relaxed) == kind &&
+  const int tk = trig_kind_.load(std::memory_order_relaxed);
+  if (kind >= 0 && (tk == kind || tk == static_cast<int>(FsOp::kAny)) &&
       state_ == GateState::kLive) {
     // The mount's root directory has the empty relative path: match it as ".".
     bool match = fnmatch(trig_.glob.c_str(), p1.empty() ? "." : p1.c_str(), 0) == 0 ||
@@ -801,7 +837,18 @@ Session::~Session() {
   }
 }
 
-Filesystem::Filesystem(const Options& options) : options_(options) {
+namespace {
+PersistenceModel ModelOf(const Options& o) {
+  auto m = FindModel(o.fs_model, o.auto_da_alloc);
+  if (!m) {
+    throw std::runtime_error("crashfs: unknown fs_model '" + o.fs_model + "' (" + ModelNames() +
+                             ")");
+  }
+  return *m;
+}
+}  // namespace
+
+Filesystem::Filesystem(const Options& options) : options_(options), model_(ModelOf(options)) {
   t0_ = std::chrono::steady_clock::now();
 }
 
@@ -860,7 +907,7 @@ void Filesystem::Start() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  meta_ = std::make_unique<MetaLog>(root_fd_.get(), root_path_);
+  meta_ = std::make_unique<MetaLog>(root_fd_.get(), root_path_, model_);
   meta_->ResetGraveyard();
   StartSession();
 }
@@ -977,8 +1024,17 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   }
   uint64_t seed = cut.seed.value_or(options_.seed + cuts_);
   RollbackCounts c;
+  // Names at the instant of the cut, before namespace undo moves or removes them.
+  std::unordered_map<int, std::string> names;
+  data_.ForEachDirty([&](int fd) { names[fd] = meta_->RelPath(fd); });
   meta_->Rollback(&c);
-  data_.Rollback(cut.torn, seed, &c);
+  data_.Rollback(
+      cut.torn, seed, &c,
+      [&](int fd) {
+        auto it = names.find(fd);
+        return it != names.end() ? it->second : meta_->RelPath(fd);
+      },
+      cut.target);
   auto t1 = std::chrono::steady_clock::now();
   {
     // Held requests are answered now, after the state they would have changed is gone.
@@ -1001,6 +1057,14 @@ CutReport Filesystem::PowerCut(const CutOptions& cut) {
   rep.pages_kept_torn = c.pages_kept_torn;
   rep.meta_ops_undone = c.meta_ops_undone;
   rep.meta_ops_skipped = c.meta_ops_skipped;
+  rep.fs_model = model_.name;
+  for (size_t i = 0; i < Models().size(); ++i) {
+    if (Models()[i].name != model_.name) {
+      rep.dropped_ops_kept_under[Models()[i].name] = c.dropped_kept_by[i];
+    }
+  }
+  rep.unsynced_files = std::move(c.unsynced_files);
+  rep.pending_ops = std::move(c.pending_ops);
   rep.rollback_ms = Ms(t1 - t0);
   rep.remount_ms = Ms(t2 - t1);
   rep.total_ms = Ms(t2 - t0);

@@ -103,7 +103,8 @@ class Filesystem {
 
   // --- used by the request handlers
   bool TriggerWants(FsOp kind) const {
-    return trig_kind_.load(std::memory_order_relaxed) == static_cast<int>(kind);
+    const int t = trig_kind_.load(std::memory_order_relaxed);
+    return t == static_cast<int>(kind) || t == static_cast<int>(FsOp::kAny);
   }
   bool Enter(ReqGate* g, int kind, const std::string& p1, const std::string& p2);
   void Leave(ReqGate* g);
@@ -125,10 +126,17 @@ class Filesystem {
   }
 
   DataLog& data() { return data_; }
+  const PersistenceModel& model() const { return model_; }
+  // A successful sync under the persistence model: directory entries and, when the model
+  // commits its journal, truncates and replace-by-rename flushes become durable.
+  void OnSync(SyncKind kind, bool has_metadata, ino_t dir_ino) {
+    if (meta_->OnSync(kind, has_metadata, dir_ino)) data_.JournalCommit(model_);
+  }
   MetaLog& meta() { return *meta_; }
   int root_fd() const { return root_fd_.get(); }
   const FileKey& root_key() const { return root_key_; }
 
+  std::atomic<bool> record_writes{false};  // torn=seq: keep each write's bytes
   std::atomic<uint64_t> n_requests{0}, n_writes{0}, n_bytes{0}, n_fsyncs{0}, n_fsyncdirs{0};
 
  private:
@@ -137,6 +145,7 @@ class Filesystem {
   void StopSession(bool clean);
 
   Options options_;
+  PersistenceModel model_;
   UniqueFd root_fd_;
   FileKey root_key_;
   std::string root_path_;

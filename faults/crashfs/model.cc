@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,7 @@ int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end,
     if (fstat(fd.get(), &st) != 0) return errno;
     rec->fd = std::move(fd);
     rec->durable_size = st.st_size;
+    rec->data_limit = st.st_size;
     rec->dirty = true;
     std::lock_guard dl(mu_);
     dirty_.insert(rec);
@@ -156,10 +158,60 @@ int DataLog::BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end,
   return 0;
 }
 
+void DataLog::RecordWrite(FileRecord* rec, off_t off, std::string data) {
+  std::lock_guard lk(rec->state_mu);
+  rec->writes.emplace_back(off, std::move(data));
+}
+
+void DataLog::NoteTruncate(FileRecord* rec, off_t size) {
+  std::lock_guard lk(rec->state_mu);
+  rec->writes.clear();  // torn=seq keeps no write from before a truncate
+  rec->trunc_min = rec->trunc_pending ? std::min(rec->trunc_min, size) : size;
+  rec->trunc_last = size;
+  rec->trunc_pending = true;
+}
+
+void DataLog::MarkReplaceFlush(FileRecord* rec) {
+  std::lock_guard lk(rec->state_mu);
+  if (rec->dirty) rec->flush_on_commit = true;
+}
+
+bool DataLog::SizePending(FileRecord* rec, off_t cur_size) {
+  std::lock_guard lk(rec->state_mu);
+  return rec->dirty && (rec->trunc_pending || cur_size != rec->durable_size);
+}
+
+void DataLog::JournalCommit(const PersistenceModel& model) {
+  std::vector<FileRecord*> dirty;
+  {
+    std::lock_guard lk(mu_);
+    dirty.assign(dirty_.begin(), dirty_.end());
+  }
+  for (FileRecord* rec : dirty) {
+    bool flush = false;
+    {
+      std::lock_guard lk(rec->state_mu);
+      if (model.truncate_journaled && rec->trunc_pending) {
+        rec->data_limit = std::min({rec->data_limit, rec->trunc_min, rec->durable_size});
+        rec->durable_size = rec->trunc_last;
+        rec->trunc_pending = false;
+      }
+      flush = model.replace_rename_flushes_data && rec->flush_on_commit;
+    }
+    if (flush) {
+      std::unique_lock lk(rec->mu);
+      MarkSynced(rec);
+    }
+  }
+}
+
 void DataLog::MarkSynced(FileRecord* rec) {
   std::lock_guard lk(rec->state_mu);
+  rec->flush_on_commit = false;
+  rec->trunc_pending = false;
   if (!rec->dirty) return;
   rec->pages.clear();
+  rec->writes.clear();
   rec->dirty = false;
   rec->last_write_len = 0;
   rec->fd.reset();
@@ -168,7 +220,7 @@ void DataLog::MarkSynced(FileRecord* rec) {
 }
 
 void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
-                         RollbackCounts* counts) {
+                         RollbackCounts* counts, const std::string& path) {
   std::lock_guard lk(rec->state_mu);
   if (!rec->dirty) return;
   counts->files++;
@@ -176,7 +228,13 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   struct stat st;
   if (fstat(fd, &st) != 0) return;
   const off_t cur = st.st_size;
-  const off_t durable = rec->durable_size;
+  // Durable bytes end at data_limit; a journaled truncate may have grown the durable size
+  // beyond it (zeros).
+  const off_t durable = rec->data_limit;
+  const off_t durable_size = rec->durable_size;
+  counts->unsynced_files.push_back(
+      path + ": durable " + std::to_string(durable_size) + " B, current " + std::to_string(cur) +
+      " B, " + std::to_string(rec->pages.size()) + " synced page(s) overwritten");
   // Seeded by the path, not the inode number, so that a replay on a fresh backing
   // directory tears the same pages.
   const uint64_t file_seed = Mix64(seed ^ HashString(ReadLink(fd)));
@@ -214,6 +272,8 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
     }
     if (ftruncate(fd, new_size) != 0) { /* best effort: nothing more to do */
     }
+    if (durable_size > new_size && ftruncate(fd, durable_size) != 0) { /* best effort */
+    }
     return;
   }
 
@@ -233,19 +293,46 @@ void DataLog::RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed,
   }
   if (ftruncate(fd, durable) != 0) { /* best effort */
   }
+  if (durable_size > durable && ftruncate(fd, durable_size) != 0) { /* best effort */
+  }
   if (!prefix.empty()) {
     PwriteAll(fd, prefix.data(), prefix.size(), prefix_off);
     counts->pages_kept_torn += (prefix.size() + kPageSize - 1) / kPageSize;
   }
+  if (torn == CutOptions::Torn::kSeq) {
+    for (size_t i = 0; i < rec->writes.size(); ++i) {
+      if ((Mix64(file_seed ^ Mix64(i + 1)) & 1) == 0) continue;
+      const auto& [off, data] = rec->writes[i];
+      PwriteAll(fd, data.data(), data.size(), off);
+      counts->pages_kept_torn += (data.size() + kPageSize - 1) / kPageSize;
+    }
+  }
 }
 
-void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts) {
+void DataLog::Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                       const std::function<std::string(int fd)>& rel_path,
+                       const std::string& target) {
   std::vector<FileRecord*> dirty;
   {
     std::lock_guard lk(mu_);
     dirty.assign(dirty_.begin(), dirty_.end());
   }
-  for (FileRecord* rec : dirty) RestoreOne(rec, torn, seed, counts);
+  for (FileRecord* rec : dirty) {
+    struct stat st;
+    // A file whose last name is gone for good (a durable unlink) cannot come back.
+    if (fstat(rec->fd.get(), &st) == 0 && st.st_nlink == 0) continue;
+    const std::string path = rel_path(rec->fd.get());
+    if (!target.empty() && fnmatch(target.c_str(), path.c_str(), 0) != 0) {
+      counts->unsynced_files.push_back(path + " kept (not targeted by " + target + ")");
+      continue;
+    }
+    RestoreOne(rec, torn, seed, counts, path);
+  }
+}
+
+void DataLog::ForEachDirty(const std::function<void(int fd)>& fn) {
+  std::lock_guard lk(mu_);
+  for (FileRecord* rec : dirty_) fn(rec->fd.get());
 }
 
 void DataLog::Clear() {
@@ -262,8 +349,11 @@ uint64_t DataLog::dirty_files() const {
 
 // ---------------------------------------------------------------- MetaLog
 
-MetaLog::MetaLog(int root_fd, std::string root_path)
-    : root_fd_(root_fd), root_path_(std::move(root_path)) {}
+MetaLog::MetaLog(int root_fd, std::string root_path, PersistenceModel model)
+    : root_fd_(root_fd),
+      model_(std::move(model)),
+      active_(ModelIndex(model_.name)),
+      root_path_(std::move(root_path)) {}
 
 MetaLog::~MetaLog() = default;  // ops_ and grave_fd_ close their fds
 
@@ -357,7 +447,8 @@ int MetaLog::Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name) {
 }
 
 int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int new_dir_fd,
-                    ino_t new_dir_ino, const char* new_name, unsigned flags) {
+                    ino_t new_dir_ino, const char* new_name, unsigned flags,
+                    std::optional<FileKey>* replaced) {
   if ((flags & ~RENAME_NOREPLACE) != 0) return EINVAL;
   std::lock_guard lk(mu_);
   struct stat src, dst;
@@ -393,6 +484,8 @@ int MetaLog::Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int
   if (new_dir_ino != old_dir_ino) op.dirs.push_back(new_dir_ino);
   op.synced.assign(op.dirs.size(), false);
   ops_.push_back(std::move(op));
+  if (replaced != nullptr && exists && S_ISREG(src.st_mode))
+    *replaced = FileKey{src.st_dev, src.st_ino};
   return 0;
 }
 
@@ -401,21 +494,52 @@ void MetaLog::Commit(MetaOp& op) {
   Release(op);
 }
 
-void MetaLog::SyncDir(ino_t dir_ino) {
+namespace {
+// Whether a sync of `kind` commits `m`'s journal.
+bool CommitsJournal(const PersistenceModel& m, SyncKind kind, bool has_metadata) {
+  switch (kind) {
+    case SyncKind::kFsync:
+      return m.fsync_commits_journal;
+    case SyncKind::kFdatasync:
+      return m.fdatasync_commits_with_metadata && has_metadata;
+    case SyncKind::kDirFsync:
+      return m.dirsync_commits_journal;
+  }
+  return false;
+}
+}  // namespace
+
+bool MetaLog::OnSync(SyncKind kind, bool has_metadata, ino_t dir_ino) {
   std::lock_guard lk(mu_);
+  const auto& models = Models();
+  uint32_t commit_mask = 0;
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (CommitsJournal(models[i], kind, has_metadata)) commit_mask |= 1u << i;
+  }
+  const bool active_commits = CommitsJournal(model_, kind, has_metadata);
   for (auto it = ops_.begin(); it != ops_.end();) {
     bool all = true;
     for (size_t i = 0; i < it->dirs.size(); ++i) {
-      if (it->dirs[i] == dir_ino) it->synced[i] = true;
+      if (kind == SyncKind::kDirFsync && it->dirs[i] == dir_ino) it->synced[i] = true;
       all = all && it->synced[i];
     }
-    if (all) {
+    it->shadow |= commit_mask;
+    if (all || active_commits) {
       Commit(*it);
       it = ops_.erase(it);
     } else {
       ++it;
     }
   }
+  return active_commits;
+}
+
+bool MetaLog::CreatePending(const FileKey& node) const {
+  std::lock_guard lk(mu_);
+  for (const auto& op : ops_) {
+    if ((op.kind == MetaOp::kCreate || op.kind == MetaOp::kMkdir) && op.node == node) return true;
+  }
+  return false;
 }
 
 void MetaLog::Rollback(RollbackCounts* counts) {
@@ -432,6 +556,19 @@ void MetaLog::Rollback(RollbackCounts* counts) {
   auto from_grave = [&](const std::string& grave, int dir, const std::string& name) {
     return renameat2(grave_fd_.get(), grave.c_str(), dir, name.c_str(), RENAME_NOREPLACE) == 0;
   };
+  static const char* kKind[] = {"create", "mkdir", "link", "unlink", "rmdir", "rename"};
+  for (const MetaOp& op : ops_) {
+    std::string line = std::string(kKind[op.kind]) + " " + RelPath(op.dir_fd.get());
+    line += (line.back() == ' ' ? "" : "/") + op.name;
+    if (op.kind == MetaOp::kRename) {
+      std::string to = RelPath(op.dir2_fd.get());
+      line += " -> " + (to.empty() ? op.name2 : to + "/" + op.name2);
+    }
+    counts->pending_ops.push_back(line);
+    for (size_t i = 0; i < counts->dropped_kept_by.size(); ++i) {
+      if (op.shadow & (1u << i)) counts->dropped_kept_by[i]++;
+    }
+  }
   // Newest first: each undo then sees the namespace as it was right after its op.
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
     MetaOp& op = *it;

@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "faults/crashfs/crashfs.h"
+#include "faults/crashfs/persistence.h"
 #include "framework/unique_fd.h"
 
 namespace crashlab::crashfs {
@@ -53,6 +55,19 @@ struct FileRecord {
   std::unordered_map<uint64_t, std::string> pages;  // page index -> durable bytes
   off_t last_write_off = 0;
   off_t last_write_len = 0;
+  // Bytes below this offset keep their durable contents at a cut; up to durable_size the
+  // file reads zeros (a journaled truncate that grew the file). Equals durable_size
+  // except after a journal commit of a truncate (models with truncate_journaled).
+  off_t data_limit = 0;
+  // Truncates since the last commit or sync: smallest and last new size.
+  bool trunc_pending = false;
+  off_t trunc_min = 0;
+  off_t trunc_last = 0;
+  // auto_da_alloc: the file was the source of a replacing rename; the next journal commit
+  // makes its data durable.
+  bool flush_on_commit = false;
+  // torn=seq: the write requests since the last sync and last truncate, with their bytes.
+  std::vector<std::pair<off_t, std::string>> writes;
 };
 
 struct RollbackCounts {
@@ -61,6 +76,11 @@ struct RollbackCounts {
   uint64_t pages_kept_torn = 0;
   uint64_t meta_ops_undone = 0;
   uint64_t meta_ops_skipped = 0;
+  // Per model (index in Models()): dropped namespace ops that model would have kept.
+  std::vector<uint64_t> dropped_kept_by = std::vector<uint64_t>(Models().size(), 0);
+  // What was not durable at the cut, one line each ("unsynced data report").
+  std::vector<std::string> unsynced_files;
+  std::vector<std::string> pending_ops;
 };
 
 // All unsynced file data of one mount. Thread-safe.
@@ -81,12 +101,34 @@ class DataLog {
   // prefix mode). Returns 0 or an errno.
   int BeforeModify(FileRecord* rec, int opath_fd, off_t begin, off_t end, bool is_write);
 
+  // torn=seq: remembers the bytes of a write (call after BeforeModify, with rec->mu shared).
+  void RecordWrite(FileRecord* rec, off_t off, std::string data);
+
+  // Call after BeforeModify of a truncate to `size` (setattr size, O_TRUNC).
+  void NoteTruncate(FileRecord* rec, off_t size);
+
   // Call with rec->mu held exclusively: the file's current contents are now durable.
   void MarkSynced(FileRecord* rec);
 
-  // Puts every dirty file back to its durable contents (or a seeded torn variant of it).
-  // Requires that no modification runs concurrently.
-  void Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts);
+  // auto_da_alloc: the file replaced another by rename; flush it at the next journal commit.
+  void MarkReplaceFlush(FileRecord* rec);
+
+  // True if the file has size metadata to persist (fdatasync commits the journal then):
+  // a truncate since the last commit, or a size `cur_size` that is not the durable one.
+  bool SizePending(FileRecord* rec, off_t cur_size);
+
+  // A journal commit under `model`: journaled truncates become durable sizes, files marked
+  // flush_on_commit become durable. Call with no FileRecord::mu held.
+  void JournalCommit(const PersistenceModel& model);
+
+  // Puts every dirty file whose mount-relative path (`rel_path` of its fd) matches `target`
+  // (fnmatch; "" = every file) back to its durable contents (or a seeded torn variant of
+  // it); the others keep what they hold. Requires that no modification runs concurrently.
+  void Rollback(CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                const std::function<std::string(int fd)>& rel_path, const std::string& target);
+
+  // Calls `fn` with the fd of every dirty file.
+  void ForEachDirty(const std::function<void(int fd)>& fn);
 
   // Forgets every record (after a rollback, everything on the backing store is durable).
   void Clear();
@@ -95,7 +137,8 @@ class DataLog {
   uint64_t saved_pages() const { return saved_pages_.load(); }
 
  private:
-  void RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts);
+  void RestoreOne(FileRecord* rec, CutOptions::Torn torn, uint64_t seed, RollbackCounts* counts,
+                  const std::string& path);
 
   mutable std::mutex mu_;
   std::unordered_map<FileKey, std::unique_ptr<FileRecord>, FileKeyHash> records_;
@@ -117,7 +160,11 @@ struct MetaOp {
   std::string grave;         // graveyard name of the removed inode, or of a replaced rename target
   std::vector<ino_t> dirs;   // parent directories whose fsync makes the op durable
   std::vector<bool> synced;  // parallel to dirs
+  uint32_t shadow = 0;       // bit i: a journal commit under Models()[i] covered this op
 };
+
+// What kind of sync a request is, for the persistence model.
+enum class SyncKind { kFsync, kFdatasync, kDirFsync };
 
 // Directory entries that are not yet durable, and the graveyard that keeps removed
 // inodes restorable. Namespace changes are applied to the backing store through the
@@ -125,7 +172,7 @@ struct MetaOp {
 class MetaLog {
  public:
   // `root_fd` is an fd on the backing root; `root_path` its canonical path.
-  MetaLog(int root_fd, std::string root_path);
+  MetaLog(int root_fd, std::string root_path, PersistenceModel model);
   ~MetaLog();
 
   // Name of the hidden directory in the backing root that holds removed inodes.
@@ -149,12 +196,22 @@ class MetaLog {
   // unlink / rmdir: moves the entry to the graveyard instead of destroying it. Returns 0 or errno.
   int Remove(bool is_dir, int dir_fd, ino_t dir_ino, const char* name);
 
-  // rename(2) with flags 0 or RENAME_NOREPLACE. Returns 0 or errno.
+  // rename(2) with flags 0 or RENAME_NOREPLACE. Returns 0 or errno. `*replaced` (if given)
+  // is set to the source inode when the rename replaced an existing regular file.
   int Rename(int old_dir_fd, ino_t old_dir_ino, const char* old_name, int new_dir_fd,
-             ino_t new_dir_ino, const char* new_name, unsigned flags);
+             ino_t new_dir_ino, const char* new_name, unsigned flags,
+             std::optional<FileKey>* replaced = nullptr);
 
-  // fsync of a directory: ops whose directories have all been synced become durable.
-  void SyncDir(ino_t dir_ino);
+  // A successful sync. Under every model a directory fsync makes the ops whose directories
+  // have all been synced durable; a model's journal commit makes every earlier op durable.
+  // `has_metadata`: an fdatasync's file has metadata to persist. Tracks every model in the
+  // shadow; returns true if the active model committed its journal.
+  bool OnSync(SyncKind kind, bool has_metadata, ino_t dir_ino);
+
+  // True if the creation of `node` is not yet durable (a new inode: fdatasync commits).
+  bool CreatePending(const FileKey& node) const;
+
+  const PersistenceModel& model() const { return model_; }
 
   // Undoes every op that is not durable, newest first, and empties the graveyard.
   void Rollback(RollbackCounts* counts);
@@ -167,6 +224,8 @@ class MetaLog {
   static void Release(MetaOp& op);
 
   int root_fd_;
+  PersistenceModel model_;
+  int active_;  // index of model_ in Models()
   UniqueFd grave_fd_;
   std::string root_path_;
   mutable std::mutex mu_;

@@ -20,7 +20,8 @@ class ModelTest : public ::testing::Test {
     struct stat st;
     fstat(root_fd_.get(), &st);
     root_ino_ = st.st_ino;
-    meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string());
+    meta_ = std::make_unique<MetaLog>(root_fd_.get(), std::filesystem::canonical(dir_).string(),
+                                      *FindModel("posix"));
     meta_->ResetGraveyard();
   }
   void TearDown() override { meta_.reset(); }
@@ -53,7 +54,8 @@ TEST_F(ModelTest, DataRollbackRestoresPagesAndSize) {
   EXPECT_NE(ReadAll(P("f")), orig);
   EXPECT_EQ(data_.dirty_files(), 1u);
   RollbackCounts c;
-  data_.Rollback(CutOptions::Torn::kNone, 0, &c);
+  data_.Rollback(
+      CutOptions::Torn::kNone, 0, &c, [](int) { return std::string("f"); }, "");
   EXPECT_EQ(ReadAll(P("f")), orig);
   EXPECT_EQ(c.files, 1u);
   EXPECT_EQ(c.pages_restored, 4u);  // pages 0-2, and 3 (the partial last one)
@@ -68,7 +70,8 @@ TEST_F(ModelTest, SyncedDataIsKept) {
   data_.MarkSynced(rec);
   ModelWrite("f", "tail", 3);
   RollbackCounts c;
-  data_.Rollback(CutOptions::Torn::kNone, 0, &c);
+  data_.Rollback(
+      CutOptions::Torn::kNone, 0, &c, [](int) { return std::string("f"); }, "");
   EXPECT_EQ(ReadAll(P("f")), "aXY");
 }
 
@@ -99,7 +102,7 @@ TEST_F(ModelTest, MetaRollbackUndoesInReverse) {
 TEST_F(ModelTest, DirSyncMakesOpsDurable) {
   WriteFile(P("victim"), "v", false);
   ASSERT_EQ(meta_->Remove(false, root_fd_.get(), root_ino_, "victim"), 0);
-  meta_->SyncDir(root_ino_);
+  meta_->OnSync(SyncKind::kDirFsync, false, root_ino_);
   EXPECT_EQ(meta_->pending(), 0u);
   RollbackCounts c;
   meta_->Rollback(&c);

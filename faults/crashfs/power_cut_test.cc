@@ -372,3 +372,109 @@ TEST_F(PowerCutTest, ManyCutsInARowAreFast) {
 
 }  // namespace
 }  // namespace crashlab::crashfs::testing
+
+namespace crashlab::crashfs::testing {
+namespace {
+
+class Ext4ModelTest : public PowerCutTest {
+ protected:
+  void SetUp() override {
+    const std::string why = FuseUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    options_.fs_model = "ext4";
+    PowerCutTest::SetUp();
+  }
+};
+
+// The Redis pattern: mkdir + create, then only the file is fsynced. Lost under posix,
+// kept under ext4 (the fsync commits the journal); the posix cut says so.
+TEST_F(PowerCutTest, FileFsyncKeepsNoEntryUnderPosixAndSaysExt4Would) {
+  ASSERT_EQ(mkdir(M("d").c_str(), 0755), 0);
+  WriteFile(M("d/log"), "record", true);
+  const CutReport r = fs_->PowerCut();
+  EXPECT_FALSE(Exists(M("d")));
+  EXPECT_EQ(r.fs_model, "posix");
+  EXPECT_EQ(r.dropped_ops_kept_under.at("ext4"), 2u);  // mkdir d, create d/log
+  EXPECT_EQ(r.pending_ops.size(), 2u);
+}
+
+TEST_F(Ext4ModelTest, FileFsyncCommitsEarlierNamespaceOps) {
+  ASSERT_EQ(mkdir(M("d").c_str(), 0755), 0);
+  WriteFile(M("d/log"), "record", true);
+  WriteFile(M("other"), "unsynced", false);  // created after the commit: lost
+  const CutReport r = fs_->PowerCut();
+  EXPECT_EQ(ReadAll(M("d/log")), "record");
+  EXPECT_FALSE(Exists(M("other")));
+  EXPECT_EQ(r.fs_model, "ext4");
+}
+
+TEST_F(Ext4ModelTest, CommittedCreateOfUnsyncedFileIsEmpty) {
+  WriteFile(M("a"), "unsynced data", false);
+  WriteFile(M("b"), "x", true);  // commits a's create, not a's data
+  fs_->PowerCut();
+  EXPECT_TRUE(Exists(M("a")));
+  EXPECT_EQ(ReadAll(M("a")), "");
+}
+
+TEST_F(Ext4ModelTest, OverwriteOnlyFdatasyncDoesNotCommit) {
+  Durable("f", "0123456789");
+  WriteFile(M("new"), "", false);
+  {
+    const UniqueFd fd(open(M("f").c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_EQ(pwrite(fd.get(), "ab", 2, 0), 2);
+    ASSERT_EQ(fdatasync(fd.get()), 0);  // same size, old inode: no journal commit
+  }
+  fs_->PowerCut();
+  EXPECT_EQ(ReadAll(M("f")), "ab23456789");
+  EXPECT_FALSE(Exists(M("new")));
+}
+
+TEST_F(Ext4ModelTest, ReplaceByRenameFlushesDataWithAutoDaAlloc) {
+  Durable("cfg", "old");
+  WriteFile(M("cfg.tmp"), "new", false);
+  ASSERT_EQ(rename(M("cfg.tmp").c_str(), M("cfg").c_str()), 0);
+  WriteFile(M("x"), "", true);  // any fsync: commits the rename and, with it, cfg's data
+  fs_->PowerCut();
+  EXPECT_EQ(ReadAll(M("cfg")), "new");
+}
+
+TEST_F(Ext4ModelTest, ReplaceByRenameWithoutAutoDaAllocLeavesEmptyFile) {
+  options_.auto_da_alloc = false;
+  Remount();
+  Durable("cfg", "old");
+  WriteFile(M("cfg.tmp"), "new", false);
+  ASSERT_EQ(rename(M("cfg.tmp").c_str(), M("cfg").c_str()), 0);
+  WriteFile(M("x"), "", true);
+  fs_->PowerCut();
+  EXPECT_EQ(ReadAll(M("cfg")), "");  // the famous zero-length file
+}
+
+TEST_F(PowerCutTest, TargetGlobLimitsDataLoss) {
+  Durable("a.log", "");
+  Durable("b.db", "");
+  WriteFile(M("a.log"), "aaaa", false);
+  WriteFile(M("b.db"), "bbbb", false);
+  CutOptions cut;
+  cut.target = "*.log";
+  const CutReport r = fs_->PowerCut(cut);
+  EXPECT_EQ(ReadAll(M("a.log")), "");
+  EXPECT_EQ(ReadAll(M("b.db")), "bbbb");
+  ASSERT_EQ(r.unsynced_files.size(), 2u);
+}
+
+TEST_F(TriggerTest, AnyOpTriggerCountsTheMergedSequence) {
+  fs_->ArmTrigger({FsOp::kAny, 3, "*"});
+  std::thread io([&] {
+    const UniqueFd fd(open(M("f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));  // 1 create
+    if (!fd) return;
+    if (pwrite(fd.get(), "x", 1, 0) != 1) return;  // 2 write
+    if (fsync(fd.get()) != 0) return;              // 3 fsync: the trigger, before it
+  });
+  ASSERT_TRUE(fs_->WaitTriggered(std::chrono::seconds(10)));
+  fs_->PowerCut();
+  io.join();
+  EXPECT_FALSE(Exists(M("f")));
+}
+
+}  // namespace
+}  // namespace crashlab::crashfs::testing

@@ -19,14 +19,23 @@ namespace fs = std::filesystem;
 namespace crashlab::powercut {
 
 Knob TornKnob() {
-  return Knob::Choice("torn", "none", {"none", "pages", "prefix"},
+  return Knob::Choice("torn", "none", {"none", "pages", "prefix", "seq"},
                       "what survives of unsynced writes: nothing, random 4 KiB pages, "
-                      "a prefix of each file's last write");
+                      "a 512-byte-aligned prefix of each file's last write (a last write "
+                      "under 512 bytes is dropped whole), or a seeded subset of the writes "
+                      "since each file's last sync (seq)");
+}
+
+Knob TargetKnob() {
+  return Knob::String("target", "",
+                      "only files whose path in the data dir matches this glob ('*' also "
+                      "matches '/') lose unsynced data or tear at a cut; empty = every file. "
+                      "Namespace operations are undone regardless");
 }
 
 crashfs::CutOptions::Torn ParseTorn(const std::string& s) {
   auto t = crashfs::ParseTorn(s);
-  if (!t) throw UsageError("torn must be none, pages or prefix, not '" + s + "'");
+  if (!t) throw UsageError("torn must be none, pages, prefix or seq, not '" + s + "'");
   return *t;
 }
 
@@ -80,10 +89,49 @@ void SummarizeEvents(crashfs::CrashFs& cfs, uint64_t& last_seq, FaultEvent& ev, 
   ev.extra["sequence"] = lines;
 }
 
+// Up to `max` lines, newline-separated, with a count of the rest.
+std::string Lines(const std::vector<std::string>& v, size_t max = 64) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out += v[i] + "\n";
+  if (v.size() > max) out += "... " + std::to_string(v.size() - max) + " more\n";
+  return out;
+}
+
+// The persistence model of the cut, and for a finding (read by the report only when the
+// cycle is invalid) the models under which this cut's state is the same: there the loss
+// is exposed too. A model that would have kept some dropped namespace op leaves another
+// state, which this cut did not check.
+void DescribeModels(const crashfs::CutReport& r, FaultEvent& ev) {
+  auto& x = ev.extra;
+  x["fs_model"] = r.fs_model;
+  x["unsynced_files"] = Lines(r.unsynced_files);
+  x["pending_ops"] = Lines(r.pending_ops);
+  std::string exposed = r.fs_model, differs;
+  for (const auto& [model, kept] : r.dropped_ops_kept_under) {
+    x["dropped_ops_kept_under." + model] = std::to_string(kept);
+    if (r.fs_model != "posix") continue;  // only posix keeps least: the others are checked alone
+    if (kept == 0) {
+      exposed += "," + model;
+    } else {
+      differs += (differs.empty() ? "" : "; ") + model + " keeps " + std::to_string(kept) +
+                 " of the " + std::to_string(r.pending_ops.size()) +
+                 " namespace op(s) this cut dropped";
+    }
+  }
+  x["finding.checked_under"] = r.fs_model;
+  x["finding.exposed_under"] = exposed;
+  x["finding.summary"] =
+      "exposed under " + exposed + (exposed.find(',') == std::string::npos ? " only" : "") +
+      (differs.empty()
+           ? ""
+           : " (" + differs + ": a different crash state; run with fs_model=" +
+                 (r.fs_model == "posix" ? std::string("ext4") : r.fs_model) + " to check it)");
+}
+
 // Freeze (if not yet), SIGKILL, power cut, reap: crashfs's runner sequence.
 FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
                       crashfs::CutOptions::Torn torn, const std::string& frozen_by,
-                      uint64_t& last_seq) {
+                      uint64_t& last_seq, const std::string& glob = "") {
   crashfs::CrashFs& cfs = *storage.crashfs();
   cfs.Freeze();
   const crashfs::Stats before = cfs.GetStats();
@@ -95,6 +143,7 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   const uint64_t bytes_before = storage::TreeBytes(storage.backing());
   crashfs::CutOptions cut;
   cut.torn = torn;
+  cut.target = glob;
   const crashfs::CutReport r = cfs.PowerCut(cut);
   const uint64_t bytes_after = storage::TreeBytes(storage.backing());
   std::string reap_error;
@@ -117,6 +166,7 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   auto& x = ev.extra;
   x["frozen_by"] = frozen_by;
   x["torn"] = crashfs::ToString(torn);
+  if (!glob.empty()) x["target"] = glob;
   x["dirty_files"] = std::to_string(before.dirty_files);
   x["pending_meta_ops"] = std::to_string(before.pending_meta_ops);
   x["files_rolled_back"] = std::to_string(r.files_rolled_back);
@@ -129,16 +179,19 @@ FaultEvent CutAndReap(Target& target, storage::LocalStorage& storage,
   x["cut_ms"] = std::to_string(r.total_ms);
   if (!reap_error.empty()) x["reap_error"] = reap_error;
   SummarizeEvents(cfs, last_seq, ev);
+  DescribeModels(r, ev);
   return ev;
 }
 
 class PowerCutFault : public Fault {
  public:
-  PowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn)
-      : storage_(std::move(storage)), torn_(torn) {}
+  PowerCutFault(std::shared_ptr<storage::LocalStorage> storage, crashfs::CutOptions::Torn torn,
+                std::string target)
+      : storage_(std::move(storage)), torn_(torn), target_(std::move(target)) {}
   std::string Name() const override { return "power-cut"; }
   void BeginCycle(Target&, uint32_t, std::function<void()>) override {
     std::lock_guard lock(mu_);
+    if (torn_ == crashfs::CutOptions::Torn::kSeq) storage_->crashfs()->RecordWrites(true);
     cut_ = false;
     frozen_by_ = "inject";
   }
@@ -151,13 +204,14 @@ class PowerCutFault : public Fault {
   FaultEvent Inject(Target& target, Rng&) override {
     std::lock_guard lock(mu_);
     cut_ = true;
-    return CutAndReap(target, *storage_, torn_, frozen_by_, last_seq_);
+    return CutAndReap(target, *storage_, torn_, frozen_by_, last_seq_, target_);
   }
   bool CutsPower() const override { return true; }
 
  private:
   std::shared_ptr<storage::LocalStorage> storage_;
   crashfs::CutOptions::Torn torn_;
+  std::string target_;
   std::mutex mu_;
   bool cut_ = false;                  // guarded by mu_
   std::string frozen_by_ = "inject";  // guarded by mu_
@@ -256,11 +310,11 @@ class CrashPointFault : public Fault {
 }  // namespace
 
 std::unique_ptr<Fault> MakePowerCutFault(std::shared_ptr<storage::LocalStorage> storage,
-                                         crashfs::CutOptions::Torn torn) {
+                                         crashfs::CutOptions::Torn torn, std::string target) {
   if (!storage || storage->crashfs() == nullptr) {
     throw UsageError("a power cut needs storage=crashfs (the layer that knows what was synced)");
   }
-  return std::make_unique<PowerCutFault>(std::move(storage), torn);
+  return std::make_unique<PowerCutFault>(std::move(storage), torn, std::move(target));
 }
 
 std::unique_ptr<Fault> MakeCrashPointFault(std::shared_ptr<storage::LocalStorage> storage,

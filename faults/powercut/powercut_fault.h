@@ -18,6 +18,8 @@ namespace crashlab::powercut {
 crashfs::CutOptions::Torn ParseTorn(const std::string& s);
 // The `torn` knob every power-cut scenario takes (values as ParseTorn).
 Knob TornKnob();
+// The `target` knob: a glob of the files that lose unsynced data at a cut.
+Knob TargetKnob();
 
 // The power cut. AtTrigger (an op-based schedule) freezes the mount at the exact
 // acknowledgement; Inject freezes (if not yet), SIGKILLs every process group of the
@@ -25,9 +27,10 @@ Knob TornKnob();
 // entries are dropped, optionally torn), then reaps the target's processes. Its
 // FaultEvent says what was dropped and lists the filesystem's sync/rename/unlink
 // sequence since the previous cut. Needs crashfs storage (std::invalid_argument if not).
+// `target`: only files matching this glob lose unsynced data or tear ("" = all).
 std::unique_ptr<Fault> MakePowerCutFault(
     std::shared_ptr<storage::LocalStorage> storage,
-    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone);
+    crashfs::CutOptions::Torn torn = crashfs::CutOptions::Torn::kNone, std::string target = "");
 
 // A crash-point sweep: cycle c cuts power right before the c-th operation of a kind
 // (counted from the start of that cycle's load), kinds taken in turn: with K = `per_kind`

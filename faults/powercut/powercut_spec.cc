@@ -30,13 +30,13 @@ CRASHLAB_FAULT(powercut) {
       "data dir on crashfs, power cut (unsynced data and directory entries lost) right "
       "after an acknowledged write; acknowledged writes must survive";
   f.needs = {capability::kStorage, capability::kProcesses};
-  f.knobs = {TornKnob()};
+  f.knobs = {TornKnob(), TargetKnob()};
   f.knob_defaults = {{"storage", "crashfs"}};
   f.prerequisites = CrashfsPrerequisites();
   f.defaults.cycles = 5;
   f.build = [](FaultContext& ctx) {
     return MakePowerCutFault(storage::LocalStorage::Of(ctx.storage),
-                             ParseTorn(ctx.knobs.Get("torn")));
+                             ParseTorn(ctx.knobs.Get("torn")), ctx.knobs.Get("target"));
   };
   return f;
 }
@@ -52,7 +52,8 @@ CRASHLAB_FAULT(crashpoints) {
       Knob::Int("crash_points", 6, "K: crash points per operation kind", 1, 10000),
       Knob::String(
           "ops", "fsync,fsyncdir,unlink",
-          "operation kinds swept in turn (fsync, fsyncdir, rename, unlink, create, write)"),
+          "operation kinds swept in turn (fsync, fsyncdir, rename, unlink, create, write; any = "
+          "the k-th operation of the merged sequence of all kinds)"),
       Knob::String("glob", "*", "only operations on paths matching this glob count"),
   };
   f.knob_defaults = {{"storage", "crashfs"}};

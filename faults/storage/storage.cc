@@ -78,6 +78,15 @@ std::vector<Knob> StorageKnobs() {
                    "what fsync/fdatasync do from the start: pass, fail with EIO, or lie (succeed "
                    "without making anything durable); crashfs SetSyncMode on crashfs storage, "
                    "else the syncfault preload"),
+      Knob::Choice("fs_model", "posix", {"posix", "ext4"},
+                   "storage=crashfs: what a power cut keeps. posix: a directory entry is durable "
+                   "only after an fsync of its directory; ext4 (data=ordered, also XFS): any "
+                   "fsync commits every earlier create/rename/unlink/truncate. File data is "
+                   "durable only where that file was synced under both"),
+      Knob::Choice("auto_da_alloc", "on", {"on", "off"},
+                   "storage=crashfs, fs_model=ext4: a rename that replaces a file also makes "
+                   "the renamed file's data durable at the next journal commit (ext4's default "
+                   "mount option auto_da_alloc)"),
   };
 }
 
@@ -86,6 +95,8 @@ StorageConfig StorageConfigFrom(const Knobs& knobs, const RunOptions& options) {
   c.kind = ParseStorageKind(knobs.Get("storage"));
   if (c.kind == StorageKind::kPath) c.path = knobs.Get("storage");
   c.sync_fault = ParseSyncFault(knobs.Get("sync_fault"));
+  c.fs_model = knobs.Get("fs_model");
+  c.auto_da_alloc = knobs.Get("auto_da_alloc") == "on";
   c.seed = options.seed;
   return c;
 }
@@ -172,6 +183,8 @@ fs::path LocalStorage::Place(const fs::path& rel) {
   o.mountpoint = dir.string();
   o.seed = config_.seed;
   o.writeback_cache = config_.writeback_cache;
+  o.fs_model = config_.fs_model;
+  o.auto_da_alloc = config_.auto_da_alloc;
   try {
     crashfs_ = crashfs::CrashFs::Mount(o);
   } catch (const std::exception& e) {
@@ -230,6 +243,11 @@ std::map<std::string, std::string> LocalStorage::Describe() const {
                                        {"storage.root", root_.string()},
                                        {"storage.sync_fault", ToString(config_.sync_fault)}};
   if (!mountpoint_.empty()) d["storage.crashfs_mountpoint"] = mountpoint_.string();
+  if (config_.kind == StorageKind::kCrashfs) {
+    d["storage.fs_model"] = config_.fs_model;
+    if (config_.fs_model == "ext4")
+      d["storage.auto_da_alloc"] = config_.auto_da_alloc ? "on" : "off";
+  }
   return d;
 }
 

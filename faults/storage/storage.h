@@ -29,17 +29,19 @@ SyncFault ParseSyncFault(const std::string& s);      // pass | fail | lie
 const char* ToString(StorageKind k);
 const char* ToString(SyncFault f);
 
-// The knobs `storage` and `sync_fault`.
+// The knobs `storage`, `sync_fault`, `fs_model` and `auto_da_alloc`.
 std::vector<Knob> StorageKnobs();
 
 struct StorageConfig {
   StorageKind kind = StorageKind::kDisk;
   std::filesystem::path path;  // kPath: the directory the user named
   SyncFault sync_fault = SyncFault::kPass;
-  uint64_t seed = 0;            // crashfs torn-write randomness
-  bool writeback_cache = true;  // crashfs: kernel writeback caching
+  uint64_t seed = 0;               // crashfs torn-write randomness
+  bool writeback_cache = true;     // crashfs: kernel writeback caching
+  std::string fs_model = "posix";  // crashfs persistence model (crashfs/persistence.h)
+  bool auto_da_alloc = true;       // crashfs ext4 model: replace-by-rename flush
 };
-// Reads the knobs `storage` and `sync_fault` and the run's seed.
+// Reads the storage knobs and the run's seed.
 StorageConfig StorageConfigFrom(const Knobs& knobs, const RunOptions& options);
 
 // Why crashfs cannot mount here ("" if it can): root and /dev/fuse.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# crashfs performance line: native dir vs libfuse passthrough_ll vs crashfs, same disk, one run.
+# crashfs performance line: native dir vs libfuse passthrough_ll vs crashfs (fs_model=posix
+# and fs_model=ext4, two mounts), same disk, one run.
 #
 # usage: tests/bench/crashfs_bench.sh [BUILD_DIR] [WORK_DIR]
 #   BUILD_DIR  cmake build dir holding faults/crashfs targets (crashfs, crashfs_sqlite_tool);
@@ -36,14 +37,19 @@ fi
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 1; }
 
 rm -rf "$WORK"
-mkdir -p "$WORK"/{native,pt-backing,pt-mnt,cf-backing,cf-mnt}
+mkdir -p "$WORK"/{native,pt-backing,pt-mnt,cf-backing,cf-mnt,c4-backing,c4-mnt}
 PT_PID=""
 CF_PID=""
+C4_PID=""
 cleanup() {
   set +e
   if [[ -n $CF_PID ]]; then
     "$CRASHFS" ctl "$WORK/cf.sock" quit >/dev/null 2>&1
     wait "$CF_PID" 2>/dev/null
+  fi
+  if [[ -n $C4_PID ]]; then
+    "$CRASHFS" ctl "$WORK/c4.sock" quit >/dev/null 2>&1
+    wait "$C4_PID" 2>/dev/null
   fi
   if [[ -n $PT_PID ]]; then
     umount "$WORK/pt-mnt" 2>/dev/null
@@ -59,17 +65,23 @@ trap cleanup EXIT
 PT_PID=$!
 "$CRASHFS" mount --control "$WORK/cf.sock" "$WORK/cf-backing" "$WORK/cf-mnt" >/dev/null &
 CF_PID=$!
+"$CRASHFS" mount --fs-model ext4 --control "$WORK/c4.sock" "$WORK/c4-backing" "$WORK/c4-mnt" \
+  >/dev/null &
+C4_PID=$!
 for _ in $(seq 200); do
-  if mountpoint -q "$WORK/pt-mnt" && "$CRASHFS" ctl "$WORK/cf.sock" ping >/dev/null 2>&1; then
+  if mountpoint -q "$WORK/pt-mnt" && "$CRASHFS" ctl "$WORK/cf.sock" ping >/dev/null 2>&1 &&
+    "$CRASHFS" ctl "$WORK/c4.sock" ping >/dev/null 2>&1; then
     break
   fi
   sleep 0.05
 done
 mountpoint -q "$WORK/pt-mnt" || { echo "passthrough_ll did not mount" >&2; exit 1; }
 "$CRASHFS" ctl "$WORK/cf.sock" ping >/dev/null
+"$CRASHFS" ctl "$WORK/c4.sock" ping >/dev/null
 
-declare -A DIRS=([native]="$WORK/native" [passthrough_ll]="$WORK/pt-mnt" [crashfs]="$WORK/cf-mnt")
-TARGETS=(native passthrough_ll crashfs)
+declare -A DIRS=([native]="$WORK/native" [passthrough_ll]="$WORK/pt-mnt" [crashfs]="$WORK/cf-mnt"
+  [crashfs_ext4]="$WORK/c4-mnt")
+TARGETS=(native passthrough_ll crashfs crashfs_ext4)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -134,12 +146,14 @@ WALL_MED=$(printf '%s\n' "${WALL_MS[@]}" | median)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo "crashfs benchmark ($(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), work dir $WORK; medians of $REPS interleaved runs)"
-printf '%-36s %12s %16s %12s %10s %10s %12s\n' workload native passthrough_ll crashfs pt/native cf/native cf/pt
+printf '%-36s %10s %15s %9s %13s %10s %10s %11s %8s\n' workload native passthrough_ll crashfs \
+  crashfs_ext4 pt/native cf/native cf4/native cf/pt
 row() {
   local name=$1 unit=$2; local -n m=$3
-  printf '%-36s %12s %16s %12s %10s %10s %12s\n' "$name ($unit)" "${m[native]}" \
-    "${m[passthrough_ll]}" "${m[crashfs]}" "$(ratio "${m[passthrough_ll]}" "${m[native]}")" \
-    "$(ratio "${m[crashfs]}" "${m[native]}")" "$(ratio "${m[crashfs]}" "${m[passthrough_ll]}")"
+  printf '%-36s %10s %15s %9s %13s %10s %10s %11s %8s\n' "$name ($unit)" "${m[native]}" \
+    "${m[passthrough_ll]}" "${m[crashfs]}" "${m[crashfs_ext4]}" \
+    "$(ratio "${m[passthrough_ll]}" "${m[native]}")" "$(ratio "${m[crashfs]}" "${m[native]}")" \
+    "$(ratio "${m[crashfs_ext4]}" "${m[native]}")" "$(ratio "${m[crashfs]}" "${m[passthrough_ll]}")"
 }
 row "SQLite WAL synchronous=FULL" "tx/s" FULL
 row "SQLite WAL synchronous=NORMAL" "tx/s" NORMAL
