@@ -96,6 +96,8 @@ std::string ReportJson(const RunReport& r) {
   j["config"] = r.config;
   j["replay"] = r.replay;
   if (!r.interrupted.empty()) j["interrupted"] = r.interrupted;
+  if (!r.skipped.empty()) j["skipped"] = r.skipped;
+  j["notes"] = r.notes;
   if (!r.store_log.empty()) j["store_log_excerpt"] = r.store_log;
   return j.dump(2) + "\n";
 }
@@ -127,7 +129,7 @@ std::string XmlEscape(const std::string& s) {
 
 std::string ReportJunit(const RunReport& r) {
   std::ostringstream x;
-  const bool failed = r.verdict != Validity::kValid;
+  const bool failed = r.verdict != Validity::kValid && r.skipped.empty();
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites tests=\"1\" failures=\"" << (failed ? 1 : 0) << "\">\n"
     << "  <testsuite name=\"crashlab\" tests=\"1\" failures=\"" << (failed ? 1 : 0) << "\" time=\""
@@ -143,8 +145,11 @@ std::string ReportJunit(const RunReport& r) {
   }
   x << "        <property name=\"replay\" value=\"" << XmlEscape(r.replay) << "\"/>\n"
     << "      </properties>\n";
-  if (failed) {
+  if (!r.skipped.empty()) {
+    x << "      <skipped message=\"" << XmlEscape(r.skipped) << "\"/>\n";
+  } else if (failed) {
     std::string msg;
+    for (const auto& n : r.notes) msg += n + "\n";
     for (size_t i = 0; i < r.anomalies.size() && i < 20; ++i) msg += r.anomalies[i].detail + "\n";
     x << "      <failure message=\"verdict " << ToString(r.verdict) << "\">"
       << XmlEscape(msg + "replay: " + r.replay) << "</failure>\n";
@@ -293,6 +298,7 @@ void PrintVerdict(const RunReport& r, std::ostream& out) {
   thr << std::fixed << std::setprecision(0) << r.ops_per_s << " ops/s, p50 " << r.latency_p50_us
       << " us, p99 " << r.latency_p99_us << " us";
   row("throughput", thr.str());
+  for (const auto& n : r.notes) row("note", n);
   for (size_t i = 0; i < r.anomalies.size() && i < 10; ++i)
     out << "  ! " << r.anomalies[i].detail << "\n";
   if (r.anomalies.size() > 10)

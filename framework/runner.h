@@ -11,6 +11,7 @@
 #include "framework/checker.h"
 #include "framework/fault.h"
 #include "framework/history.h"
+#include "framework/process.h"
 #include "framework/schedule.h"
 #include "framework/target.h"
 #include "framework/workload.h"
@@ -74,8 +75,12 @@ struct RunReport {
   std::vector<TimelinePoint> timeline;
   double timeline_bucket_ms = 0;
   std::string replay;       // the command that replays this run
-  std::string interrupted;  // non-empty if the run was interrupted
-  std::string store_log;    // log excerpt on unrecoverable/invalid
+  std::string interrupted;  // the signal that interrupted the run ("SIGINT"), else empty
+  std::string skipped;      // why the run did not start (a missing prerequisite), else empty
+  // What the summary must say besides the verdict: why it is unknown (no cycle, no
+  // acknowledged op, interrupted), or that most ops failed.
+  std::vector<std::string> notes;
+  std::string store_log;  // log excerpt on unrecoverable/invalid
 };
 
 // Runs the cycles. Owns nothing; the caller owns target, workload and fault. Throws
@@ -86,8 +91,12 @@ class CrashCycleRunner {
   CrashCycleRunner(Target& target, Workload& workload, Fault& fault, RunOptions options);
   RunReport Run();
   History& history() { return history_; }
+  // After Run() threw Interrupted: the report of the cycles completed until then
+  // (verdict unknown, `interrupted` set).
+  const RunReport& interrupted_report() const { return interrupted_report_; }
 
  private:
+  void Summarize(RunReport& report, Clock::time_point run_start);
   void RunCycle(uint32_t cycle, RunReport& report, Checker& checker,
                 std::vector<std::unique_ptr<OpGenerator>>& gens);
 
@@ -96,7 +105,14 @@ class CrashCycleRunner {
   Fault& fault_;
   RunOptions options_;
   History history_;
+  RunReport interrupted_report_;
 };
+
+// Demotes a valid verdict that proves nothing (no completed cycle, no acknowledged op) to
+// unknown and notes why; notes when most ops failed.
+void JudgeEvidence(RunReport& report);
+// "SIGINT", "SIGTERM", ... for a signal number.
+std::string SignalName(int sig);
 
 // p-th percentile (0..100) of `values` (copied and partially sorted); 0 if empty.
 double Percentile(std::vector<double> values, double p);

@@ -31,7 +31,8 @@ json Moved(const json& now, const json& before) {
   json out = json::array();
   for (const char* k : {"recovery_p50_ms", "ops_per_s"}) {
     const double a = before.value(k, 0.0), b = now.value(k, 0.0);
-    if (a > 0 && b > 0 && std::fabs(b - a) / a > 0.2) out.push_back({{"figure", k}, {"before", a}, {"now", b}});
+    if (a > 0 && b > 0 && std::fabs(b - a) / a > 0.2)
+      out.push_back({{"figure", k}, {"before", a}, {"now", b}});
   }
   return out;
 }
@@ -54,7 +55,8 @@ void Diff(json& summary, const json& previous) {
     if (Failing(v) && !Failing(before)) news.push_back(id);
     if (!Failing(v) && Failing(before)) fixed.push_back(id);
     int changes = 0;
-    for (size_t i = 1; i < history.size(); ++i) changes += Failing(history[i]) != Failing(history[i - 1]);
+    for (size_t i = 1; i < history.size(); ++i)
+      changes += Failing(history[i]) != Failing(history[i - 1]);
     if (changes >= 2) flaps.push_back(id);
     if (it != prev.end()) {
       for (auto& m : Moved(e, it->second)) {
@@ -73,15 +75,27 @@ std::string Xml(const std::string& s) {
   std::string o;
   for (unsigned char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&apos;"; break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&apos;";
+        break;
       default:
         // XML 1.0 allows only tab, newline and carriage return below 0x20.
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') o += ' ';
-        else o += static_cast<char>(c);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          o += ' ';
+        else
+          o += static_cast<char>(c);
     }
   }
   return o;
@@ -100,7 +114,8 @@ void WriteJunit(const json& s, const std::filesystem::path& file) {
   std::ostringstream o;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"crashlab-nightly-"
+  o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
+       "name=\"crashlab-nightly-"
     << Xml(s["date"]) << "\" tests=\"" << s["entries"].size() << "\" failures=\"" << failures
     << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << time
     << "\" timestamp=\"" << Xml(s["merged_at"]) << "\" hostname=\"" << Xml(host) << "\">\n";
@@ -124,20 +139,25 @@ void WriteJunit(const json& s, const std::filesystem::path& file) {
 void WriteHtml(const json& s, const std::filesystem::path& file) {
   std::ostringstream o;
   o << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>crashlab nightly " << Xml(s["date"])
-    << "</title><style>body{font:14px sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px "
-       "solid #ccc;padding:3px 6px}.invalid,.error{background:#fdd}.skipped{color:#888}.new{font-weight:bold}"
-       "</style></head><body><h1>crashlab nightly " << Xml(s["date"]) << "</h1><p>" << s["entries"].size()
-    << " scenarios from " << s["shards"].size() << " shards; new failures: " << s["new_failures"].size()
-    << ", fixed: " << s["fixed"].size() << ", flapping: " << s["flapping"].size() << ", figures moved > 20%: "
-    << s["moved"].size() << "</p><table><tr><th>scenario</th><th>verdict</th><th>before</th><th>cycles</th>"
+    << "</title><style>body{font:14px "
+       "sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px "
+       "solid #ccc;padding:3px "
+       "6px}.invalid,.error{background:#fdd}.skipped{color:#888}.new{font-weight:bold}"
+       "</style></head><body><h1>crashlab nightly "
+    << Xml(s["date"]) << "</h1><p>" << s["entries"].size() << " scenarios from "
+    << s["shards"].size() << " shards; new failures: " << s["new_failures"].size()
+    << ", fixed: " << s["fixed"].size() << ", flapping: " << s["flapping"].size()
+    << ", figures moved > 20%: " << s["moved"].size()
+    << "</p><table><tr><th>scenario</th><th>verdict</th><th>before</th><th>cycles</th>"
        "<th>ops/s</th><th>recovery p50</th><th>findings</th><th>replay</th></tr>";
   std::set<std::string> news(s["new_failures"].begin(), s["new_failures"].end());
   for (const auto& e : s["entries"]) {
     const std::string id = e["id"], v = e["verdict"];
-    o << "<tr class='" << Xml(v) << (news.count(id) ? " new" : "") << "'><td>" << Xml(id) << "</td><td>" << Xml(v)
-      << "</td><td>" << Xml(e.value("previous_verdict", "")) << "</td><td>" << e.value("cycles", 0) << "</td><td>"
-      << static_cast<int>(e.value("ops_per_s", 0.0)) << "</td><td>" << e.value("recovery_p50_ms", 0.0)
-      << " ms</td><td>" << Xml(e.value("reason", "")) << "</td><td><code>" << Xml(e.value("replay", ""))
+    o << "<tr class='" << Xml(v) << (news.count(id) ? " new" : "") << "'><td>" << Xml(id)
+      << "</td><td>" << Xml(v) << "</td><td>" << Xml(e.value("previous_verdict", "")) << "</td><td>"
+      << e.value("cycles", 0) << "</td><td>" << static_cast<int>(e.value("ops_per_s", 0.0))
+      << "</td><td>" << e.value("recovery_p50_ms", 0.0) << " ms</td><td>"
+      << Xml(e.value("reason", "")) << "</td><td><code>" << Xml(e.value("replay", ""))
       << "</code></td></tr>";
   }
   o << "</table></body></html>\n";
@@ -154,11 +174,15 @@ json Merge(const MergeRequest& req) {
     if (!shard.contains("entries") || !shard.contains("date"))
       throw std::invalid_argument((dir / "shard.json").string() + ": not a crashlab nightly shard");
     if (summary.contains("date") && summary["date"] != shard["date"])
-      throw std::invalid_argument("shards of different nights: " + summary["date"].get<std::string>() +
-                                  " and " + shard["date"].get<std::string>());
+      throw std::invalid_argument(
+          "shards of different nights: " + summary["date"].get<std::string>() + " and " +
+          shard["date"].get<std::string>());
     summary["date"] = shard["date"];
-    summary["shards"].push_back({{"dir", dir.string()}, {"shard", shard["shard"]}, {"of", shard["shards"]},
-                                 {"wall_s", shard["wall_s"]}, {"complete", shard["complete"]}});
+    summary["shards"].push_back({{"dir", dir.string()},
+                                 {"shard", shard["shard"]},
+                                 {"of", shard["shards"]},
+                                 {"wall_s", shard["wall_s"]},
+                                 {"complete", shard["complete"]}});
     for (auto e : shard["entries"]) {
       if (!ids.insert(e["id"].get<std::string>()).second)
         throw std::invalid_argument("two shards ran " + e["id"].get<std::string>());
@@ -181,10 +205,11 @@ json Merge(const MergeRequest& req) {
 }
 
 int MergeMain(int argc, char** argv) {
-  CLI::App app{"crashlab report merge: one summary.json, summary.html and junit.xml over the shards of a "
-               "nightly run, and against --previous what is newly failing, fixed, flapping or moved by "
-               "more than 20%.",
-               "crashlab report merge"};
+  CLI::App app{
+      "crashlab report merge: one summary.json, summary.html and junit.xml over the shards of a "
+      "nightly run, and against --previous what is newly failing, fixed, flapping or moved by "
+      "more than 20%.",
+      "crashlab report merge"};
   MergeRequest req;
   std::vector<std::string> dirs;
   std::string out, previous;
@@ -206,12 +231,14 @@ int MergeMain(int argc, char** argv) {
     const json s = Merge(req);
     size_t failing = 0;
     for (const auto& e : s["entries"]) failing += Failing(e["verdict"]);
-    std::cout << "crashlab report merge: " << s["entries"].size() << " scenarios, " << failing << " failing, "
-              << s["new_failures"].size() << " new, " << s["fixed"].size() << " fixed, "
-              << s["flapping"].size() << " flapping\n";
-    for (const auto& id : s["new_failures"]) std::cout << "  new failure: " << id.get<std::string>() << "\n";
+    std::cout << "crashlab report merge: " << s["entries"].size() << " scenarios, " << failing
+              << " failing, " << s["new_failures"].size() << " new, " << s["fixed"].size()
+              << " fixed, " << s["flapping"].size() << " flapping\n";
+    for (const auto& id : s["new_failures"])
+      std::cout << "  new failure: " << id.get<std::string>() << "\n";
     for (const auto& id : s["fixed"]) std::cout << "  fixed: " << id.get<std::string>() << "\n";
-    std::cout << "  summary           " << std::filesystem::absolute(req.out / "summary.html").string() << "\n";
+    std::cout << "  summary           "
+              << std::filesystem::absolute(req.out / "summary.html").string() << "\n";
     return failing ? 1 : 0;
   } catch (const std::invalid_argument& e) {
     std::cerr << "crashlab report merge: " << e.what() << "\n";

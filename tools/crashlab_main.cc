@@ -1,21 +1,28 @@
-// crashlab: the command line — list, describe, run and doctor.
+// crashlab: the command line — list, describe, run, doctor and clean. The body is
+// tools::Main (tools/cli.h), so that tests can drive the parsing in-process.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "bench/bench_cli.h"
 #include "framework/process.h"
 #include "framework/report.h"
+#include "framework/run_record.h"
 #include "framework/scenario.h"
 #include "framework/spec_file.h"
 #include "framework/version.h"
 #include "nightly/merge.h"
 #include "nightly/nightly_cli.h"
+#include "tools/cli.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -31,6 +38,63 @@ std::string Timestamp() {
   std::ostringstream o;
   o << std::put_time(&tm, "%Y%m%d-%H%M%S");
   return o.str();
+}
+
+// Error text on one line: a value a user typed may hold line breaks or control bytes.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+int UsageFail(const std::string& what) {
+  std::cerr << "crashlab: " << OneLine(what) << "\n";
+  return kExitUsage;
+}
+
+// The default report dir, reports/SCENARIO-SEED-TIME, made unique: a second run of the
+// same scenario and seed in the same second gets a -2, -3 ... suffix (mkdir is atomic).
+std::filesystem::path NewReportDir(const std::string& scenario, uint64_t seed) {
+  const std::filesystem::path base = std::filesystem::path("reports") /
+                                     (scenario + "-" + std::to_string(seed) + "-" + Timestamp());
+  std::filesystem::create_directories(base.parent_path());
+  for (int n = 1;; ++n) {
+    std::filesystem::path p = base;
+    if (n > 1) p += "-" + std::to_string(n);
+    if (::mkdir(p.c_str(), 0755) == 0) return p;
+    if (errno != EEXIST) return p;  // the run reports why it cannot write there
+  }
+}
+
+// `crashlab clean`: what runs whose runner died left behind (never a live run's).
+int Clean(bool dry_run) {
+  size_t n = 0;
+  for (const auto& r : crashlab::runrecord::List()) {
+    if (r.live) continue;
+    ++n;
+    std::cout << "run of dead runner " << r.runner << " (" << r.dir.string() << "):\n";
+    if (dry_run) {
+      for (const auto& res : r.resources)
+        std::cout << "  would remove " << crashlab::runrecord::ToString(res.kind) << " "
+                  << res.value << "\n";
+      continue;
+    }
+    const auto done = crashlab::runrecord::Clean(r);
+    if (done.empty()) std::cout << "  nothing removed (its guardian is cleaning it right now)\n";
+    for (const auto& line : done) std::cout << "  " << line << "\n";
+  }
+  if (n == 0) std::cout << "crashlab clean: nothing to clean\n";
+  return 0;
 }
 
 int List() {
@@ -96,10 +160,13 @@ int PrintResolved(const crashlab::ResolvedRequest& r) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace crashlab::tools {
+
+int Main(int argc, char** argv, const CommandHook& hook) {
   CLI::App app{
       "crashlab: crash-injection and fault-simulation testing of data stores.\n"
-      "Exit codes: 0 valid, 1 invalid (data lost or corrupt), 2 usage or setup error."};
+      "Exit codes: 0 valid, 1 invalid or unknown (data lost or corrupt, or the run proved\n"
+      "nothing), 2 usage or setup error, 130 interrupted by SIGINT, 143 by SIGTERM."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
   app.set_version_flag("--version", std::string("crashlab ") + crashlab::kVersion);
@@ -113,7 +180,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("run", "run a scenario's crash cycles and check every acknowledged write");
   crashlab::ScenarioRequest req;
   uint32_t cycles = 0;
-  uint64_t seed = 0;
+  std::string seed_text;
   double duration = 0;
   int workers = 0;
   std::vector<std::string> sets;
@@ -126,7 +193,9 @@ int main(int argc, char** argv) {
                   "command-line options override it");
   auto* o_cycles =
       run->add_option("--cycles", cycles, "number of crash cycles (default: the scenario's)");
-  auto* o_seed = run->add_option("--seed", seed, "seed of every random choice (default 1)");
+  auto* o_seed = run->add_option("--seed", seed_text,
+                                 "seed of every random choice: 0..2^64-1, decimal or 0x hex "
+                                 "(default 1)");
   auto* o_duration = run->add_option("--duration", duration, "stop starting cycles after SECONDS");
   auto* o_workers =
       run->add_option("--workers", workers, "concurrent workers (default: the scenario's)");
@@ -137,6 +206,8 @@ int main(int argc, char** argv) {
   run->add_flag("--keep-going", req.keep_going, "do not stop at the first invalid cycle");
   run->add_flag("--keep-data", req.keep_data, "keep the store's data dir and logs after the run");
   run->add_flag("-q,--quiet", quiet, "no progress line");
+  bool force = false;
+  run->add_flag("--force", force, "write into a --report DIR that already holds a report");
   bool dry_run = false;
   run->add_flag("--dry-run", dry_run,
                 "validate and print the effective scenario, faults and knobs; run nothing");
@@ -148,20 +219,29 @@ int main(int argc, char** argv) {
   app.add_subcommand("nightly",
                      "one shard of the nightly run over every scenario (crashlab nightly --help)")
       ->allow_extras();
-  auto* doctor =
-      app.add_subcommand("doctor", "check prerequisites and say what each missing one disables");
+  auto* doctor = app.add_subcommand(
+      "doctor",
+      "check prerequisites and say what each missing one disables; list what dead runs left");
+  auto* clean = app.add_subcommand(
+      "clean",
+      "remove what runs whose runner died left behind (processes, mounts, cgroups, IPC "
+      "segments, work dirs); never touches a live run");
+  bool clean_dry_run = false;
+  clean->add_flag("--dry-run", clean_dry_run, "only say what would be removed");
 
-  if (argc > 1 && std::string(argv[1]) == "bench") return crashlab::bench::Main(argc - 1, argv + 1);
+  // Subcommands with parsers of their own; a test's hook stops before any of them acts.
+  if (argc > 1 && std::string(argv[1]) == "bench") {
+    return hook ? hook("bench", req) : crashlab::bench::Main(argc - 1, argv + 1);
+  }
   if (argc > 2 && std::string(argv[1]) == "report" && std::string(argv[2]) == "merge")
-    return crashlab::nightly::MergeMain(argc - 2, argv + 2);
+    return hook ? hook("report merge", req) : crashlab::nightly::MergeMain(argc - 2, argv + 2);
   if (argc > 1 && std::string(argv[1]) == "nightly")
-    return crashlab::nightly::Main(argc - 1, argv + 1);
+    return hook ? hook("nightly", req) : crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor") {
-      std::cerr << "crashlab: unknown command '" << cmd
-                << "' (expected list, describe, run, bench, nightly or doctor)\n";
-      return kExitUsage;
+    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
+      return UsageFail("unknown command '" + cmd +
+                       "' (expected list, describe, run, bench, nightly, doctor or clean)");
     }
   }
   try {
@@ -173,13 +253,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "crashlab: " << e.what() << " (try --help)\n";
-    return kExitUsage;
+    return UsageFail(std::string(e.what()) + " (try --help)");
   }
 
+  if (hook && !*run) {
+    return hook(*list ? "list" : *describe ? "describe" : *doctor ? "doctor" : "clean", req);
+  }
   if (*list) return List();
   if (*describe) return Describe(describe_name);
   if (*doctor) return crashlab::tools::Doctor(std::cout);
+  if (*clean) return Clean(clean_dry_run);
 
   // run
   if (!spec_file.empty()) {
@@ -187,8 +270,7 @@ int main(int argc, char** argv) {
     try {
       req = crashlab::LoadSpecFile(spec_file);
     } catch (const crashlab::UsageError& e) {
-      std::cerr << "crashlab: " << e.what() << "\n";
-      return kExitUsage;
+      return UsageFail(e.what());
     }
     if (!name.empty()) req.scenario = name;
   } else if (req.scenario.empty()) {
@@ -197,30 +279,41 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (*o_cycles) req.cycles = cycles;
-  if (*o_seed) req.seed = seed;
   if (*o_duration) req.duration_s = duration;
   if (*o_workers) req.workers = workers;
-  for (const auto& s : sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "crashlab: --set expects KEY=VALUE, got '" << s << "'\n";
-      return kExitUsage;
+  std::set<std::string> set_here;
+  try {
+    if (*o_seed) req.seed = crashlab::ParseSeed(seed_text);
+    for (const auto& s : sets) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw crashlab::UsageError("--set expects KEY=VALUE, got '" + s + "'");
+      const std::string key = s.substr(0, eq);
+      if (!set_here.insert(key).second) throw crashlab::UsageError("--set " + key + " given twice");
+      req.set[key] = s.substr(eq + 1);
     }
-    req.set[s.substr(0, eq)] = s.substr(eq + 1);
+  } catch (const crashlab::UsageError& e) {
+    return UsageFail(e.what());
   }
   req.progress = !quiet && ::isatty(2);
   try {
     const crashlab::ResolvedRequest resolved = crashlab::Resolve(req);
+    if (hook) return hook("run", req);
     if (dry_run) return PrintResolved(resolved);
   } catch (const crashlab::UsageError& e) {
-    std::cerr << "crashlab: " << e.what() << "\n";
-    return kExitUsage;
+    return UsageFail(e.what());
   }
-  req.report_dir =
-      report_dir.empty()
-          ? std::filesystem::path("reports") /
-                (req.scenario + "-" + std::to_string(req.seed.value_or(1)) + "-" + Timestamp())
-          : std::filesystem::path(report_dir);
+  if (!report_dir.empty() && !force &&
+      std::filesystem::exists(std::filesystem::path(report_dir) / "report.json")) {
+    return UsageFail("--report " + report_dir +
+                     " already holds a report (another directory, or --force to overwrite)");
+  }
+  try {
+    req.report_dir = report_dir.empty() ? NewReportDir(req.scenario, req.seed.value_or(1))
+                                        : std::filesystem::path(report_dir);
+  } catch (const std::exception& e) {
+    return UsageFail(e.what());
+  }
   try {
     crashlab::RunReport r = crashlab::RunScenario(req);
     crashlab::PrintVerdict(r, std::cout);
@@ -228,16 +321,23 @@ int main(int argc, char** argv) {
               << std::filesystem::absolute(req.report_dir / "report.json").string() << "\n";
     return r.verdict == crashlab::Validity::kValid ? kExitValid : kExitInvalid;
   } catch (const crashlab::UsageError& e) {
-    std::cerr << "crashlab: " << e.what() << "\n";
-    return kExitUsage;
+    return UsageFail(e.what());
   } catch (const crashlab::PrerequisiteMissing& e) {
-    std::cerr << "crashlab: " << e.what() << " (crashlab doctor explains)\n";
-    return kExitUsage;
+    return UsageFail(std::string(e.what()) + " (crashlab doctor explains; report in " +
+                     req.report_dir.string() + ")");
   } catch (const crashlab::Interrupted&) {
-    std::cerr << "\ncrashlab: interrupted; every process the run started was killed\n";
+    std::cerr << "\ncrashlab: interrupted by "
+              << crashlab::SignalName(crashlab::supervisor::InterruptSignal())
+              << "; every process the run started was killed; report (verdict unknown) in "
+              << std::filesystem::absolute(req.report_dir).string() << "\n";
     return 128 + crashlab::supervisor::InterruptSignal();
   } catch (const std::exception& e) {
-    std::cerr << "crashlab: setup error: " << e.what() << "\n";
-    return kExitUsage;
+    return UsageFail("setup error: " + std::string(e.what()));
   }
 }
+
+}  // namespace crashlab::tools
+
+#ifndef CRASHLAB_CLI_NO_MAIN
+int main(int argc, char** argv) { return crashlab::tools::Main(argc, argv); }
+#endif
