@@ -404,7 +404,8 @@ std::map<std::string, std::string> PostgresTarget::ClientEnv() const {
   return {{"PGHOST", sock_.string()},
           {"PGPORT", std::to_string(port_)},
           {"PGUSER", "postgres"},
-          {"PGDATABASE", "postgres"}};
+          {"PGDATABASE", "postgres"},
+          {"PGPASSWORD", password_}};
 }
 
 void PostgresTarget::Checkpoint() {

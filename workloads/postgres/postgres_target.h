@@ -69,7 +69,7 @@ class PostgresTarget : public Target,
   std::unique_ptr<Client> NewClient(int worker) override;
   std::string LogExcerpt() const override;
   std::map<std::string, std::string> Config() const override;
-  // PGHOST (the socket dir), PGPORT, PGUSER, PGDATABASE for libpq tools.
+  // PGHOST (the socket dir), PGPORT, PGUSER, PGDATABASE, PGPASSWORD for libpq tools.
   std::map<std::string, std::string> ClientEnv() const override;
 
   // libpq connection string for the unix socket of this cluster.
