@@ -76,8 +76,8 @@ uint64_t History::DemoteAfter(int64_t instant_ns) {
       e.complete_ns = instant_ns;
       unknown_.fetch_add(1, std::memory_order_relaxed);
       ++demoted;
-    } else if (e.complete_ns > instant_ns && e.outcome != Outcome::kUnknown) {
-      (e.outcome == Outcome::kOk ? ok_ : fail_).fetch_sub(1, std::memory_order_relaxed);
+    } else if (e.complete_ns > instant_ns && e.outcome == Outcome::kOk) {
+      ok_.fetch_sub(1, std::memory_order_relaxed);
       unknown_.fetch_add(1, std::memory_order_relaxed);
       e.outcome = Outcome::kUnknown;
       ++demoted;

@@ -60,9 +60,11 @@ class History {
   uint64_t fail() const { return fail_.load(std::memory_order_relaxed); }
   uint64_t unknown() const { return unknown_.load(std::memory_order_relaxed); }
 
-  // Every op that is still pending, or that completed after `instant_ns`, becomes
-  // unknown: after a simulated power cut at that instant its acknowledgement could
-  // never have reached the client. Requires that no worker is running.
+  // Every op that is still pending, or that was acknowledged (ok) after `instant_ns`,
+  // becomes unknown: after a simulated power cut at that instant its acknowledgement
+  // could never have reached the client, and what it wrote may or may not be there.
+  // A definite failure stays definite: the store never applied it, and a power cut only
+  // takes data away, so it cannot appear. Requires that no worker is running.
   uint64_t DemoteAfter(int64_t instant_ns);
   // Nanoseconds since the history started (the clock of invoke_ns / complete_ns).
   int64_t Now() const;

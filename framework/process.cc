@@ -28,6 +28,8 @@
 #include <stdexcept>
 #include <thread>
 
+extern char** environ;
+
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 
@@ -78,10 +80,10 @@ struct ChildSetup : bp::extend::handler {
   const ProcessOptions* o;
   int log_fd;
   int null_fd;
+  pid_t parent;  // the runner's pid, taken before the fork
   template <class Exec>
   void on_exec_setup(Exec&) const {
     if (o->own_group) ::setpgid(0, 0);
-    if (o->die_with_runner) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // Move every source descriptor out of the way first, so that one mapping never
     // clobbers the source of another (pipe fds are often the small numbers we target).
     int moved[64];
@@ -105,8 +107,37 @@ struct ChildSetup : bp::extend::handler {
         _exit(126);
       }
     }
+    // After the privilege drop: setuid clears the parent-death signal. Then the usual
+    // race: if the runner died before the prctl, no signal will come, so check.
+    if (o->die_with_runner) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) _exit(125);
+    }
   }
 };
+
+// The runner's environment with the options' changes. Built by hand: Boost.Process's
+// environment lookup compares len(key)+1 bytes against every entry, reading past the end
+// of shorter ones (ASan: heap-buffer-overflow in basic_environment_impl::find). Entries
+// go in longest first, so every lookup only meets entries at least as long as it reads.
+bp::environment ChildEnvironment(const ProcessOptions& o) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos && eq > 0) vars[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (const auto& k : o.unset_env) vars.erase(k);
+  for (const auto& [k, v] : o.env) vars[k] = v;
+  std::vector<std::pair<std::string, std::string>> sorted(vars.begin(), vars.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.first.size() + a.second.size() > b.first.size() + b.second.size();
+  });
+  bp::environment env = boost::this_process::environment();
+  env.clear();
+  for (const auto& [k, v] : sorted) env[k] = v;
+  return env;
+}
 
 int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -142,9 +173,7 @@ Process Process::Spawn(const ProcessOptions& o) {
     if (o.user) (void)::fchown(log_file.get(), o.user->uid, o.user->gid);
   }
   const int log_fd = log_file ? log_file.get() : null_fd.get();
-  bp::environment env = boost::this_process::environment();
-  for (const auto& k : o.unset_env) env.erase(k);
-  for (const auto& [k, v] : o.env) env[k] = v;
+  bp::environment env = ChildEnvironment(o);
   std::vector<std::string> args(o.argv.begin() + 1, o.argv.end());
 
   Process p;
@@ -156,6 +185,7 @@ Process Process::Spawn(const ProcessOptions& o) {
     setup.o = &o;
     setup.log_fd = log_fd;
     setup.null_fd = null_fd.get();
+    setup.parent = ::getpid();
     bp::child child;
     try {
       if (o.cwd.empty()) {

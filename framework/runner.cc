@@ -2,6 +2,7 @@
 #include "framework/runner.h"
 
 #include <fmt/format.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,18 +114,50 @@ RunReport CrashCycleRunner::Run() {
       if (report.verdict == Validity::kInvalid && options_.stop_on_invalid) break;
     }
   } catch (const Interrupted&) {
-    report.interrupted = "interrupted by signal " + std::to_string(supervisor::InterruptSignal());
     try {
       fault_.Teardown(target_);
       target_.Stop();
     } catch (...) {
     }
+    Summarize(report, run_start);
+    report.verdict = Validity::kUnknown;
+    report.interrupted = SignalName(supervisor::InterruptSignal());
+    report.notes.push_back("interrupted by " + report.interrupted + " after " +
+                           std::to_string(report.cycles) + " completed cycle(s)");
+    interrupted_report_ = report;
     throw;
   }
   if (report.verdict == Validity::kInvalid) report.store_log = target_.LogExcerpt();
   fault_.Teardown(target_);
   target_.Stop();
+  Summarize(report, run_start);
+  JudgeEvidence(report);
+  return report;
+}
 
+std::string SignalName(int sig) {
+  const char* abbrev = sig > 0 ? sigabbrev_np(sig) : nullptr;
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+void JudgeEvidence(RunReport& r) {
+  if (r.verdict == Validity::kValid && r.cycles == 0) {
+    r.verdict = Validity::kUnknown;
+    r.notes.push_back("no crash cycle completed: nothing was tested");
+  } else if (r.verdict == Validity::kValid && r.ok == 0) {
+    r.verdict = Validity::kUnknown;
+    r.notes.push_back("the workers made no acknowledged op: nothing could be lost");
+  }
+  const uint64_t total = r.ok + r.fail + r.unknown;
+  if (total > 0 && r.fail * 2 > total) {
+    r.notes.push_back("most ops failed (" + std::to_string(r.fail) + " of " +
+                      std::to_string(total) +
+                      "): the store rejected most clients (too many workers for its "
+                      "connection limit?)");
+  }
+}
+
+void CrashCycleRunner::Summarize(RunReport& report, Clock::time_point run_start) {
   report.wall_s = MsSince(run_start) / 1000.0;
   report.ok = history_.ok();
   report.fail = history_.fail();
@@ -142,7 +175,6 @@ RunReport CrashCycleRunner::Run() {
                            anomaly::kIntegrity, anomaly::kUnrecoverable}) {
     report.anomaly_counts.emplace(kind, 0);
   }
-  return report;
 }
 
 void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& checker,
@@ -166,6 +198,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   std::condition_variable cv;
   const uint64_t want = rec.trigger.kind == Trigger::Kind::kAfterOps ? rec.trigger.after_ops : 0;
   std::atomic<bool> self_fired{false};
+  std::atomic<bool> fault_fired{false};  // the monitor is injecting (or has injected)
   fault_.BeginCycle(target_, cycle, [&] {
     int64_t none = INT64_MAX;
     trigger_ns.compare_exchange_strong(none, history_.Now());
@@ -178,6 +211,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   const auto work = [&](int w) {
     Client& client = *clients[w];
     OpGenerator& gen = *gens[w];
+    int backoff_ms = 1;
     while (!stop.load(std::memory_order_relaxed)) {
       auto op = gen.Next();
       if (!op) break;
@@ -195,9 +229,16 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
         std::lock_guard lock(mu);
         cv.notify_all();
       }
-      if (out == Outcome::kUnknown && !stop.load(std::memory_order_relaxed)) {
-        // The store may be down: do not spin on a dead connection.
-        std::this_thread::sleep_for(Millis(1));
+      // The store may be down: do not spin on a dead connection. Once the fault fired,
+      // a failure is as likely as an unknown to mean that, so both back off (1, 2, 4 ...
+      // 32 ms); before it, a failure is the workload's (a refused transfer) and costs
+      // nothing.
+      const bool fired = fault_fired.load(std::memory_order_relaxed);
+      if (out == Outcome::kOk || (out == Outcome::kFail && !fired)) {
+        backoff_ms = 1;
+      } else if (!stop.load(std::memory_order_relaxed)) {
+        std::this_thread::sleep_for(Millis(backoff_ms));
+        if (fired) backoff_ms = std::min(backoff_ms * 2, 32);
       }
     }
   };
@@ -247,6 +288,7 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
       rec.fault_at_ms = MsSince(cycle_start);
       rec.fault_ms = instant_ns / 1e6;
       interrupted = supervisor::Interrupted();
+      fault_fired.store(true);
       if (!interrupted) rec.event = fault_.Inject(target_, fault_rng);
     } catch (...) {
       monitor_error = std::current_exception();

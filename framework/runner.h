@@ -12,6 +12,7 @@
 #include "framework/checker.h"
 #include "framework/fault.h"
 #include "framework/history.h"
+#include "framework/process.h"
 #include "framework/schedule.h"
 #include "framework/target.h"
 #include "framework/workload.h"
@@ -111,8 +112,12 @@ class CrashCycleRunner {
   CrashCycleRunner(Target& target, Workload& workload, Fault& fault, RunOptions options);
   RunReport Run();
   History& history() { return history_; }
+  // After Run() threw Interrupted: the report of the cycles completed until then
+  // (verdict unknown, `interrupted` set).
+  const RunReport& interrupted_report() const { return interrupted_report_; }
 
  private:
+  void Summarize(RunReport& report, Clock::time_point run_start);
   void RunCycle(uint32_t cycle, RunReport& report, Checker& checker,
                 std::vector<std::unique_ptr<OpGenerator>>& gens);
 
@@ -122,7 +127,14 @@ class CrashCycleRunner {
   RunOptions options_;
   History history_;
   std::chrono::steady_clock::time_point run_start_{};
+  RunReport interrupted_report_;
 };
+
+// Demotes a valid verdict that proves nothing (no completed cycle, no acknowledged op) to
+// unknown and notes why; notes when most ops failed.
+void JudgeEvidence(RunReport& report);
+// "SIGINT", "SIGTERM", ... for a signal number.
+std::string SignalName(int sig);
 
 // p-th percentile (0..100) of `values` (copied and partially sorted); 0 if empty.
 double Percentile(std::vector<double> values, double p);

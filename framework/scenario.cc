@@ -1,12 +1,18 @@
 // Resolving, building and running a scenario from the registry.
 #include "framework/scenario.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <optional>
 
 #include "framework/log.h"
 #include "framework/process.h"
 #include "framework/report.h"
+#include "framework/run_record.h"
+#include "framework/run_summary.h"
 
 namespace crashlab {
 namespace {
@@ -48,6 +54,8 @@ std::map<std::string, std::string> KnobValues(const ScenarioRequest& req, const 
       throw UsageError(
           "unknown knob '" + key + "' for " + s.name + " (known: " + JoinList(names) + ")", key);
     }
+    if (value.find_first_of("\n\r") != std::string::npos)
+      throw UsageError("knob '" + key + "': the value holds a line break", key);
     if (key == "schedule") ValidateSchedule(value);
     it->Validate(value);
     values[key] = value;
@@ -62,8 +70,8 @@ RunOptions OptionsFor(const ScenarioRequest& req, const Scenario& s, const Knobs
   if (req.workers && (*req.workers < 1 || *req.workers > 256)) {
     throw UsageError("--workers must be in [1, 256]", "workers");
   }
-  if (req.duration_s && *req.duration_s < 0)
-    throw UsageError("--duration must be >= 0", "duration");
+  if (req.duration_s && (!std::isfinite(*req.duration_s) || *req.duration_s < 0))
+    throw UsageError("--duration must be a finite number of seconds >= 0", "duration");
   RunOptions o;
   o.seed = req.seed.value_or(1);
   o.cycles = req.cycles.value_or(req.duration_s && *req.duration_s > 0 ? 0 : *s.defaults.cycles);
@@ -103,6 +111,21 @@ BuiltScenario BuildScenario(const ResolvedRequest& r, const std::filesystem::pat
   b.fault = BuildFaults(r, fctx);
   if (parts.wrap_fault) b.fault = parts.wrap_fault(std::move(b.fault));
   return b;
+}
+
+uint64_t ParseSeed(const std::string& text) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const char* first = text.data() + (hex ? 2 : 0);
+  const char* last = text.data() + text.size();
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(first, last, v, hex ? 16 : 10);
+  if (first == last || ec != std::errc() || end != last) {
+    const bool overflow = ec == std::errc::result_out_of_range;
+    throw UsageError("seed must be an integer in 0..18446744073709551615 (decimal or 0x hex)" +
+                         std::string(overflow ? ", and this one overflows" : ""),
+                     "seed");
+  }
+  return v;
 }
 
 ResolvedRequest Resolve(const ScenarioRequest& req) {
@@ -153,16 +176,58 @@ std::string ReplayCommand(const ScenarioRequest& req, const RunReport& report) {
   return cmd;
 }
 
+namespace {
+
+// The report parts every outcome shares: what ran, with which knobs, and its replay.
+void Describe(const ScenarioRequest& req, const ResolvedRequest& r,
+              const std::map<std::string, std::string>& storage_config, RunReport& report) {
+  if (!r.faults.empty()) {
+    for (auto& c : report.cycle_records)
+      c.event.extra.emplace("fault_spec", r.faults.front()->name);
+  }
+  report.scenario = r.scenario.name;
+  report.description = r.scenario.description;
+  if (report.started_at.empty()) StampRunMetadata(report);  // a run that did not start
+  report.seed = r.options.seed;
+  report.cycles_requested = r.options.cycles;
+  report.workers = r.options.workers;
+  for (const auto& [k, v] : r.knobs.All()) report.config[k] = v;
+  for (const auto& [k, v] : storage_config) report.config.emplace(k, v);
+  report.config["host"] = ToString(r.scenario.host);
+  if (!req.spec_file.empty()) report.config["spec_file"] = req.spec_file.string();
+  report.knobs_set = req.set;
+  report.command_line = req.command_line;
+  report.replay = ReplayCommand(req, report);
+}
+
+// A run that cannot start here still leaves a report: verdict unknown, the reason, and a
+// skipped JUnit test case.
+void ReportSkipped(const ScenarioRequest& req, const ResolvedRequest& r, const std::string& why) {
+  RunReport report;
+  Describe(req, r, {}, report);
+  report.verdict = Validity::kUnknown;
+  report.skipped = why;
+  report.notes.push_back("not run: " + why);
+  WriteReports(report, req.report_dir);
+}
+
+}  // namespace
+
 RunReport RunScenario(const ScenarioRequest& req) {
   ResolvedRequest r = Resolve(req);
   if (!req.report_dir.empty()) {
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(req.report_dir, ec);
     try {
       EnsureWritableDir(req.report_dir);
     } catch (const std::exception& e) {
       throw UsageError(e.what(), "report");
     }
+    // Not world-writable, whatever the umask (a directory the user gave is theirs).
+    if (!existed) ::chmod(req.report_dir.c_str(), 0755);
   }
   if (const std::string why = MissingPrerequisite(r); !why.empty()) {
+    if (!req.report_dir.empty()) ReportSkipped(req, r, why);
     throw PrerequisiteMissing(r.scenario.name + " cannot run here: " + why);
   }
   supervisor::Init();
@@ -171,29 +236,49 @@ RunReport RunScenario(const ScenarioRequest& req) {
   log::Info("scenario " + r.scenario.name +
             (req.command_line.empty() ? "" : ": " + req.command_line));
   for (const auto& [k, v] : r.knobs.All()) log::Debug("knob " + k + "=" + v);
+  // Declared before everything the run creates, so it is removed after all of it; if the
+  // runner dies first, its guardian removes what the record names.
+  runrecord::ActiveRun record;
   TempDir work("crashlab-" + r.scenario.name + "-", req.work_base);
+  ::chmod(work.path().c_str(), 0700);
+  runrecord::Add(req.keep_data ? runrecord::Kind::kKeepDir : runrecord::Kind::kDir,
+                 work.path().string());
   if (req.keep_data) work.Keep();
   RunReport report;
   std::map<std::string, std::string> storage_config;
-  {
+  bool interrupted = false;
+  try {
     BuiltScenario b = BuildScenario(r, work.path());
     if (b.storage) storage_config = b.storage->Describe();
     CrashCycleRunner runner(*b.target, *b.workload, *b.fault, r.options);
-    report = runner.Run();
+    try {
+      report = runner.Run();
+    } catch (const Interrupted&) {
+      report = runner.interrupted_report();
+      interrupted = true;
+    }
+  } catch (const Interrupted&) {  // before the first cycle (the store starting)
+    report.verdict = Validity::kUnknown;
+    report.interrupted = SignalName(supervisor::InterruptSignal());
+    report.notes.push_back("interrupted by " + report.interrupted + " before the first cycle");
+    interrupted = true;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {  // a setup error (the store does not start): say so
+    if (!req.report_dir.empty()) {
+      RunReport failed;
+      Describe(req, r, storage_config, failed);
+      failed.verdict = Validity::kUnknown;
+      failed.notes.push_back(std::string("setup error: ") + e.what());
+      WriteReports(failed, req.report_dir);
+    }
+    throw;
   }
-  for (auto& c : report.cycle_records) c.event.extra.emplace("fault_spec", r.faults.front()->name);
-  report.scenario = r.scenario.name;
-  report.description = r.scenario.description;
-  for (const auto& [k, v] : r.knobs.All()) report.config[k] = v;
-  for (const auto& [k, v] : storage_config) report.config.emplace(k, v);
-  report.config["host"] = ToString(r.scenario.host);
-  if (!req.spec_file.empty()) report.config["spec_file"] = req.spec_file.string();
-  report.knobs_set = req.set;
-  report.command_line = req.command_line;
-  report.replay = ReplayCommand(req, report);
+  Describe(req, r, storage_config, report);
   log::Info(std::string("verdict ") + std::string(ToString(report.verdict)) + ": " +
             SummarySentence(report));
   if (!req.report_dir.empty()) WriteReports(report, req.report_dir);
+  if (interrupted) throw Interrupted();
   return report;
 }
 

@@ -40,6 +40,10 @@ struct ResolvedRequest {
   RunOptions options;
 };
 
+// A seed as users write it: 0..2^64-1 in decimal or hex (0x...). Throws UsageError for
+// anything else (negative, overflowing, empty, trailing characters).
+uint64_t ParseSeed(const std::string& text);
+
 // The parts of a run, destroyed in reverse order: the fault, the workload, the target
 // (the store stops), its resources (engines), then the storage (unmounted last).
 struct BuiltScenario {

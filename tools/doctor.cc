@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/run_record.h"
 #include "framework/scenario.h"
 
 namespace crashlab::tools {
@@ -44,6 +45,25 @@ std::string Summary(const std::vector<std::string>& names) {
   return out + (names.size() > 4 ? ", ..." : "");
 }
 
+// What runs whose runner died left behind (their guardian did not get to it).
+void ReportLeftovers(std::ostream& out) {
+  size_t dead = 0;
+  for (const auto& r : runrecord::List()) {
+    if (r.live) continue;
+    ++dead;
+    out << "  LEFTOVER run of dead runner " << r.runner << " (" << r.dir.string() << "):";
+    for (const auto& res : r.resources)
+      out << " " << runrecord::ToString(res.kind) << " " << res.value;
+    out << "\n";
+  }
+  out << (dead ? std::to_string(dead) +
+                     " dead run(s) left resources behind; crashlab clean "
+                     "removes them"
+               : "leftovers: none (no dead run's record under " + runrecord::StateRoot().string() +
+                     ")")
+      << "\n";
+}
+
 }  // namespace
 
 int Doctor(std::ostream& out) {
@@ -68,6 +88,7 @@ int Doctor(std::ostream& out) {
                         std::to_string(blocked) + " scenario(s) blocked; ci/setup.sh installs them"
                   : "everything the registered scenarios need is present")
       << "\n";
+  ReportLeftovers(out);
   return blocked ? 1 : 0;
 }
 

@@ -16,7 +16,8 @@ void CrashTest::SetUp() { supervisor::Init(); }
 
 uint64_t CrashTest::Seed(uint64_t fallback) {
   const char* s = std::getenv("CRASHLAB_SEED");
-  return s && *s ? std::strtoull(s, nullptr, 10) : fallback;
+  // ParseSeed throws UsageError: CRASHLAB_SEED=abc fails the test, it is not seed 0.
+  return s && *s ? ParseSeed(s) : fallback;
 }
 
 std::filesystem::path CrashTest::ReportDir() {
@@ -31,9 +32,8 @@ std::filesystem::path CrashTest::ReportDir() {
 }
 
 RunReport CrashTest::RunScenario(ScenarioRequest request) {
-  if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed) {
-    request.seed = std::strtoull(seed, nullptr, 10);
-  }
+  if (const char* seed = std::getenv("CRASHLAB_SEED"); seed && *seed)
+    request.seed = ParseSeed(seed);
   if (request.report_dir.empty()) request.report_dir = ReportDir();
   RunReport report = crashlab::RunScenario(request);
   Record(report);

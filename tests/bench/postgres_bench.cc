@@ -99,6 +99,7 @@ void BM_Pgbench(benchmark::State& state) {
                "postgres",
                "postgres"};
     po.log = log;
+    po.env["PGPASSWORD"] = g_target->password();
     Process p = Process::Spawn(po);
     if (!p.WaitFor(Millis(static_cast<int64_t>(g_seconds * 1000) + 60000))) {
       state.SkipWithError("pgbench did not finish");

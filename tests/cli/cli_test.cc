@@ -53,6 +53,7 @@ TEST_F(CliTest, HelpOnEverySubcommand) {
                                                                {"run", "--help"},
                                                                {"list", "--help"},
                                                                {"doctor", "--help"},
+                                                               {"clean", "--help"},
                                                                {"describe", "--help"}}) {
     const Result r = Cli(sub, dir_.path());
     EXPECT_EQ(r.code, 0) << sub[0] << r.out;
@@ -182,6 +183,14 @@ TEST_F(CliTest, BadInputIsExitTwoWithOneLine) {
       {{"run", "sqlite-kill", "--report", (dir_.path() / "a-file" / "sub").string()},
        "not writable"},
       {{"frobnicate"}, "frobnicate"},
+      {{"run", "sqlite-kill", "--seed", "-1"}, "seed must be an integer"},
+      {{"run", "sqlite-kill", "--seed", "18446744073709551616"}, "overflows"},
+      {{"run", "sqlite-kill", "--seed", "abc"}, "seed must be an integer"},
+      {{"run", "sqlite-kill", "--duration", "nan"}, "--duration must be a finite"},
+      {{"run", "sqlite-kill", "--duration", "inf"}, "--duration must be a finite"},
+      {{"run", "sqlite-kill", "--set", "synchronous=full", "--set", "synchronous=off"},
+       "--set synchronous given twice"},
+      {{"run", "sqlite-kill", "--set", "synchronous=full\nextra"}, "line break"},
   };
   for (const auto& [args, needle] : cases) {
     const Result r = Cli(args, dir_.path());
@@ -245,8 +254,13 @@ TEST_F(CliTest, SqliteKillFiftyCyclesValidAndReplayable) {
   EXPECT_EQ(schedules[0], schedules[1]);
 }
 
-// Ctrl-C in the middle of a run: exit 130 and no process the run started is left.
-TEST_F(CliTest, InterruptLeavesNothingAlive) {
+// Ctrl-C (SIGINT) or a CI timeout (SIGTERM) in the middle of a run: exit 130 / 143, no
+// process the run started is left, and the report of the completed cycles is written
+// (verdict unknown, "interrupted": "<signal>").
+class Interrupt : public CliTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(Interrupt, LeavesNothingAliveAndAReport) {
+  const int sig = GetParam();
   ProcessOptions o;
   o.argv = {CRASHLAB_CLI, "run",      "sqlite-kill",
             "--cycles",   "100000",   "--workers",
@@ -254,21 +268,22 @@ TEST_F(CliTest, InterruptLeavesNothingAlive) {
   o.log = dir_.path() / "int.log";
   o.env = {{"TMPDIR", dir_.path().string()}};
   Process p = Process::Spawn(o);
-  // Wait until agents exist (children of the CLI).
-  std::vector<pid_t> agents;
-  const auto deadline = Clock::now() + Millis(10000);
-  while (agents.empty() && Clock::now() < deadline) {
-    std::ifstream in("/proc/" + std::to_string(p.pid()) + "/task/" + std::to_string(p.pid()) +
-                     "/children");
-    pid_t c;
-    while (in >> c) agents.push_back(c);
-    std::this_thread::sleep_for(Millis(50));
+  // Wait until a cycle completed (history.jsonl is written after each).
+  const auto deadline = Clock::now() + Millis(20000);
+  std::error_code ec;
+  while (Clock::now() < deadline &&
+         !(std::filesystem::file_size(dir_.path() / "rep" / "history.jsonl", ec) > 0 && !ec)) {
+    std::this_thread::sleep_for(Millis(20));
   }
+  std::vector<pid_t> agents;
+  std::ifstream in("/proc/" + std::to_string(p.pid()) + "/task/" + std::to_string(p.pid()) +
+                   "/children");
+  pid_t c;
+  while (in >> c) agents.push_back(c);
   ASSERT_FALSE(agents.empty()) << TailFile(o.log);
-  std::this_thread::sleep_for(Millis(300));
-  p.Signal(SIGINT);
+  p.Signal(sig);
   ASSERT_TRUE(p.WaitFor(Millis(10000)));
-  EXPECT_EQ(WEXITSTATUS(p.raw_status()), 130) << TailFile(o.log);
+  EXPECT_EQ(WEXITSTATUS(p.raw_status()), 128 + sig) << TailFile(o.log);
   for (pid_t a : agents) {
     // Either gone, or recycled by an unrelated process (not one of ours).
     if (!PidGone(a)) {
@@ -283,6 +298,83 @@ TEST_F(CliTest, InterruptLeavesNothingAlive) {
     EXPECT_EQ(e.path().filename().string().rfind("crashlab-sqlite-kill-", 0), std::string::npos)
         << e.path() << " left behind";
   }
+  const json j = ReadJson(dir_.path() / "rep" / "report.json");
+  EXPECT_EQ(j["verdict"], "unknown");
+  EXPECT_EQ(j["interrupted"], sig == SIGINT ? "SIGINT" : "SIGTERM");
+  EXPECT_GE(j["cycles"].get<int>(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "rep" / "junit.xml"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "rep" / "report.html"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, Interrupt, ::testing::Values(SIGINT, SIGTERM),
+                         [](const auto& info) {
+                           return info.param == SIGINT ? "SIGINT" : "SIGTERM";
+                         });
+
+// A missing prerequisite still leaves a report: verdict unknown with the reason, and a
+// skipped JUnit test case.
+TEST_F(CliTest, MissingPrerequisiteLeavesASkippedReport) {
+  const auto rep = dir_.path() / "rep";
+  ProcessOptions o;  // no helper dir: the SQLite agent is missing, so sqlite-kill cannot run
+  o.argv = {CRASHLAB_CLI, "run", "sqlite-kill", "--report", rep.string()};
+  o.env = {{"CRASHLAB_LIBEXEC_DIR", "/nonexistent/crashlab/libexec"}};
+  o.log = dir_.path() / "prereq.log";
+  Process p = Process::Spawn(o);
+  ASSERT_TRUE(p.WaitFor(Millis(60000)));
+  const std::string out = TailFile(o.log);
+  EXPECT_EQ(WEXITSTATUS(p.raw_status()), 2) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  const json j = ReadJson(rep / "report.json");
+  EXPECT_EQ(j["verdict"], "unknown");
+  EXPECT_NE(j["skipped"].get<std::string>().find("/nonexistent/crashlab/libexec"),
+            std::string::npos)
+      << j.dump();
+  std::ifstream x(rep / "junit.xml");
+  std::stringstream xml;
+  xml << x.rdbuf();
+  EXPECT_NE(xml.str().find("<skipped"), std::string::npos) << xml.str();
+}
+
+// A run that completed no cycle proves nothing: verdict unknown, exit 1, and why.
+TEST_F(CliTest, NoCompletedCycleIsNotValid) {
+  const auto rep = dir_.path() / "rep";
+  const Result r = Cli(
+      {"run", "sqlite-kill", "--cycles", "0", "--duration", "0.000001", "--report", rep.string()},
+      dir_.path());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("UNKNOWN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no crash cycle completed"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadJson(rep / "report.json")["verdict"], "unknown");
+}
+
+// Report dirs: the default one is unique even for the same scenario and seed in the same
+// second; an explicit one that holds a report is refused unless --force.
+TEST_F(CliTest, ReportDirsDoNotCollide) {
+  std::vector<Process> runs;
+  for (int i = 0; i < 3; ++i) {
+    ProcessOptions o;
+    o.argv = {CRASHLAB_CLI, "run", "sqlite-kill", "--cycles", "1", "--seed", "5", "-q"};
+    o.cwd = dir_.path();
+    runs.push_back(Process::Spawn(o));
+  }
+  for (auto& p : runs) ASSERT_TRUE(p.WaitFor(Millis(60000)));
+  size_t reports = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "reports")) {
+    EXPECT_TRUE(std::filesystem::exists(e.path() / "report.json")) << e.path();
+    ++reports;
+  }
+  EXPECT_EQ(reports, 3u);
+  const auto rep = dir_.path() / "explicit";
+  ASSERT_EQ(
+      Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()}, dir_.path()).code, 0);
+  const Result again =
+      Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string()}, dir_.path());
+  EXPECT_EQ(again.code, 2) << again.out;
+  EXPECT_NE(again.out.find("already holds a report"), std::string::npos) << again.out;
+  EXPECT_EQ(
+      Cli({"run", "sqlite-kill", "--cycles", "1", "--report", rep.string(), "--force"}, dir_.path())
+          .code,
+      0);
 }
 
 }  // namespace

@@ -50,12 +50,16 @@ TEST(History, DemoteAfterMakesLateAcksAndPendingUnknown) {
   const int64_t instant = h.Now();
   const uint64_t b = h.Invoke(op);
   h.Complete(b, Outcome::kOk);
+  const uint64_t d = h.Invoke(op);
+  h.Complete(d, Outcome::kFail);    // a definite rejection after the instant
   const uint64_t c = h.Invoke(op);  // never completed
   EXPECT_EQ(h.DemoteAfter(instant), 2u);
   EXPECT_EQ(h[a].outcome, Outcome::kOk);
   EXPECT_EQ(h[b].outcome, Outcome::kUnknown);
   EXPECT_EQ(h[c].outcome, Outcome::kUnknown);
+  EXPECT_EQ(h[d].outcome, Outcome::kFail) << "a power cut cannot make a rejected op appear";
   EXPECT_EQ(h.ok(), 1u);
+  EXPECT_EQ(h.fail(), 1u);
   EXPECT_EQ(h.unknown(), 2u);
 }
 

@@ -304,3 +304,65 @@ TEST(RunScenario, InMemoryStoreValidAndLossyStoreCaught) {
 
 }  // namespace
 }  // namespace crashlab
+
+namespace crashlab {
+namespace {
+
+// A run that proved nothing is not valid; the summary says why.
+TEST(JudgeEvidence, NoCycleOrNoAcknowledgedOpIsUnknown) {
+  RunReport none;
+  none.verdict = Validity::kValid;
+  JudgeEvidence(none);
+  EXPECT_EQ(none.verdict, Validity::kUnknown);
+  ASSERT_EQ(none.notes.size(), 1u);
+  EXPECT_NE(none.notes[0].find("no crash cycle"), std::string::npos);
+
+  RunReport no_ack;
+  no_ack.verdict = Validity::kValid;
+  no_ack.cycles = 3;
+  no_ack.unknown = 40;
+  JudgeEvidence(no_ack);
+  EXPECT_EQ(no_ack.verdict, Validity::kUnknown);
+  EXPECT_NE(no_ack.notes.at(0).find("no acknowledged op"), std::string::npos);
+
+  RunReport fine;
+  fine.verdict = Validity::kValid;
+  fine.cycles = 3;
+  fine.ok = 100;
+  fine.fail = 10;
+  JudgeEvidence(fine);
+  EXPECT_EQ(fine.verdict, Validity::kValid);
+  EXPECT_TRUE(fine.notes.empty());
+
+  RunReport invalid;  // a loss found stays a loss
+  invalid.verdict = Validity::kInvalid;
+  JudgeEvidence(invalid);
+  EXPECT_EQ(invalid.verdict, Validity::kInvalid);
+}
+
+TEST(JudgeEvidence, MostlyFailingClientsAreNoted) {
+  RunReport r;
+  r.verdict = Validity::kValid;
+  r.cycles = 2;
+  r.ok = 30;
+  r.fail = 200;
+  r.unknown = 5;
+  JudgeEvidence(r);
+  EXPECT_EQ(r.verdict, Validity::kValid);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("most ops failed (200 of 235)"), std::string::npos) << r.notes[0];
+}
+
+TEST(ParseSeed, DecimalHexAndTheirLimits) {
+  EXPECT_EQ(ParseSeed("0"), 0u);
+  EXPECT_EQ(ParseSeed("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(ParseSeed("0xFFFFFFFFFFFFFFFF"), UINT64_MAX);
+  EXPECT_EQ(ParseSeed("0x2a"), 42u);
+  for (const char* bad : {"-1", "18446744073709551616", "0x10000000000000000", "abc", "", "0x",
+                          "12abc", " 1", "+1", "1.5"}) {
+    EXPECT_THROW(ParseSeed(bad), UsageError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace crashlab

@@ -5,6 +5,17 @@
 
 namespace crashlab::container {
 
+namespace {
+// Unix socket paths (the run dir clients connect through) must stay under 108 bytes.
+constexpr size_t kMaxStoreDirLength = 60;
+}  // namespace
+
+std::filesystem::path StoreDir(const std::filesystem::path& work_dir,
+                               const std::filesystem::path& engine_dir) {
+  const std::filesystem::path in_work = work_dir / "store";
+  return in_work.string().size() <= kMaxStoreDirLength ? in_work : engine_dir / "store";
+}
+
 ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name,
                                 const std::vector<std::string>& mounts, bool per_worker) {
   const Knobs& k = ctx.knobs;
@@ -14,7 +25,6 @@ ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name
         "mount=" + mount + " is not offered for " + name + " (" + JoinList(mounts) + ")", "mount");
   }
   ContainerHost h;
-  h.options.dir = ctx.work_dir / "store";
   h.options.name = "crashlab-" + name;
   h.options.mount = ParseMount(mount);
   h.options.containers = per_worker ? ctx.options.workers : 1;
@@ -29,6 +39,7 @@ ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name
   }
   h.engine = MakeEngineResource(k.Get("engine"));
   h.options.engine = h.engine->engine;
+  h.options.dir = StoreDir(ctx.work_dir, h.engine->dir.path());
   return h;
 }
 

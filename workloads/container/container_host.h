@@ -18,6 +18,12 @@ struct ContainerHost {
   ContainerTargetOptions options;
 };
 
+// Where the containers' data and socket dirs go: under the run's work dir, unless that
+// path is so long (a long $TMPDIR) that a socket path in it would pass the 108-byte limit;
+// then under the engine's short dir (/tmp/crashlab-engine-XXXXXX), removed with it.
+std::filesystem::path StoreDir(const std::filesystem::path& work_dir,
+                               const std::filesystem::path& engine_dir);
+
 // Starts the engine the knobs ask for and fills in the options (containers: one, or one
 // per worker with `per_worker`). A mount outside `mounts` is a UsageError.
 ContainerHost MakeContainerHost(const StoreContext& ctx, const std::string& name,

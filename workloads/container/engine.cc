@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "framework/run_record.h"
 #include "framework/scenario.h"
 #include "framework/unique_fd.h"
 
@@ -100,6 +101,8 @@ Engine::Engine(EngineKind kind, fs::path dir)
     : kind_(kind), dir_(std::move(dir)), cgroup_parent_("/" + dir_.filename().string()) {}
 
 namespace {
+// The engine's own state goes here, not under $TMPDIR (a long TMPDIR broke podman).
+constexpr const char* kShortBase = "/tmp";
 std::mutex g_started_mu;
 std::vector<fs::path>& Started() {
   static std::vector<fs::path> dirs;
@@ -119,6 +122,10 @@ std::unique_ptr<Engine> Engine::Start(EngineKind kind, const fs::path& dir) {
     std::lock_guard lock(g_started_mu);
     Started().push_back(e->dir_);
   }
+  // If the runner dies, its guardian kills what names this dir, empties the engine's
+  // cgroups, unmounts and removes it (the engine's own teardown cannot run then).
+  runrecord::Add(runrecord::Kind::kDir, e->dir_.string());
+  runrecord::Add(runrecord::Kind::kCgroup, e->cgroup_parent_.substr(1));
   fs::create_directories(e->dir_ / "tmp");
   e->env_["TMPDIR"] = (e->dir_ / "tmp").string();
   if (kind == EngineKind::kPodman) {
@@ -502,7 +509,7 @@ std::string Engine::RemoveCgroups() {
   return problems;
 }
 
-EngineResource::EngineResource(EngineKind kind) : dir("crashlab-engine-") {
+EngineResource::EngineResource(EngineKind kind) : dir("crashlab-engine-", kShortBase) {
   engine = Engine::Start(kind, dir.path());
 }
 

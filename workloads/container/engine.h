@@ -111,8 +111,9 @@ class Engine {
   bool torn_down_ = false;
 };
 
-// The engine of one scenario run and its private directory (a short one under $TMPDIR:
-// socket paths must stay below 108 bytes), torn down in that order. Hold it in
+// The engine of one scenario run and its private directory (a short one under /tmp,
+// whatever $TMPDIR is: podman refuses a runroot longer than 50 bytes and socket paths
+// must stay below 108), torn down in that order. Hold it in
 // ScenarioParts::resources so it outlives the target.
 struct EngineResource {
   explicit EngineResource(EngineKind kind);

@@ -2,13 +2,17 @@
 // initdb in a throwaway container, the libpq client on the bind-mounted socket dir.
 #include "workloads/postgres/container_store.h"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "framework/process.h"
 #include "workloads/container/container_host.h"
 #include "workloads/container/container_target.h"
 #include "workloads/postgres/pg_bin.h"
 #include "workloads/postgres/postgres_client.h"
+#include "workloads/postgres/postgres_target.h"
 
 namespace fs = std::filesystem;
 
@@ -26,11 +30,26 @@ class PostgresContainerStore : public ContainerStore {
         settings_(std::move(settings)),
         amcheck_(amcheck),
         bin_(std::move(bin)),
-        port_(FreeLoopbackPort()) {}
+        port_(FreeLoopbackPort()),
+        password_(RandomPassword()) {}
   std::string Name() const override { return "postgres"; }
   std::vector<std::vector<std::string>> InitCommands() const override {
-    return {{(bin_ / "initdb").string(), "-D", "/data/pg", "-A", "trust", "-U", "postgres",
-             "--no-sync", "--locale=C", "-E", "UTF8"}};
+    // No open door: the container shares the host's network, so every connection needs
+    // the run's random password (scram-sha-256); initdb reads it from a 0600 file.
+    return {{(bin_ / "initdb").string(), "-D", "/data/pg", "-A", "scram-sha-256",
+             "--pwfile=/crashlab/run/pwfile", "-U", "postgres", "--no-sync", "--locale=C", "-E",
+             "UTF8"}};
+  }
+  void Setup(const ContainerPaths& paths) override {
+    pwfile_ = paths.run / "pwfile";
+    struct stat st {};
+    if (::stat(paths.run.c_str(), &st) != 0)
+      throw std::runtime_error("postgres: cannot stat " + paths.run.string());
+    const UniqueFd fd(::open(pwfile_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    const std::string line = password_ + "\n";
+    if (!fd || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+        ::fchown(fd.get(), st.st_uid, st.st_gid) != 0)
+      throw std::runtime_error("postgres: cannot write " + pwfile_.string());
   }
   std::vector<std::string> Command(int) const override {
     std::vector<std::string> c = {(bin_ / "postgres").string(), "-D", "/data/pg",      "-p",
@@ -45,6 +64,11 @@ class PostgresContainerStore : public ContainerStore {
   // SIGTERM is PostgreSQL's "smart" shutdown, which waits for every client to leave.
   std::string StopSignal() const override { return "SIGINT"; }
   bool Ready(int, const ContainerPaths& paths, Millis) override {
+    if (!pwfile_.empty()) {  // initdb has run: the password file has done its job
+      std::error_code ec;
+      fs::remove(pwfile_, ec);
+      pwfile_.clear();
+    }
     return PQping(ConnInfo(paths).c_str()) == PQPING_OK;
   }
   std::unique_ptr<Client> NewClient(int, int, const ContainerPaths& paths) override {
@@ -66,13 +90,15 @@ class PostgresContainerStore : public ContainerStore {
  private:
   std::string ConnInfo(const ContainerPaths& paths) const {
     return "host=" + paths.run.string() + " port=" + std::to_string(port_) +
-           " user=postgres dbname=postgres connect_timeout=5";
+           " user=postgres dbname=postgres connect_timeout=5 password=" + password_;
   }
   PgWorkload workload_;
   std::map<std::string, std::string> settings_;
   bool amcheck_;
   fs::path bin_;
   int port_;
+  std::string password_;  // never in argv, logs or reports
+  fs::path pwfile_;       // host path of initdb's password file until the server is up
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/random.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,9 +15,11 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "framework/run_record.h"
 #include "workloads/postgres/postgres_client.h"
 
 namespace fs = std::filesystem;
@@ -42,7 +46,39 @@ std::string MissingPostgres(const fs::path& bin_dir) {
   return "";
 }
 
-PostgresTarget::PostgresTarget(PostgresOptions options) : options_(std::move(options)) {
+std::string RandomPassword() {
+  unsigned char buf[24];
+  size_t got = 0;
+  while (got < sizeof buf) {
+    const ssize_t r = ::getrandom(buf + got, sizeof buf - got, 0);
+    if (r < 0 && errno != EINTR)
+      throw std::runtime_error("getrandom: " + std::string(strerror(errno)));
+    if (r > 0) got += static_cast<size_t>(r);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : buf) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+namespace {
+// The password for initdb --pwfile: a 0600 file the server's user owns, removed after.
+void WritePasswordFile(const fs::path& file, const std::string& password,
+                       const std::optional<UserId>& user) {
+  const UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  const std::string line = password + "\n";
+  if (!fd || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+    throw std::runtime_error("postgres: cannot write " + file.string() + ": " + strerror(errno));
+  if (user && ::fchown(fd.get(), user->uid, user->gid) != 0)
+    throw std::runtime_error("postgres: cannot chown " + file.string() + ": " + strerror(errno));
+}
+}  // namespace
+
+PostgresTarget::PostgresTarget(PostgresOptions options)
+    : options_(std::move(options)), password_(RandomPassword()) {
   root_ = options_.dir / "pg";
   data_ = root_ / "data";
   sock_ = root_ / "sock";
@@ -69,8 +105,9 @@ PostgresTarget::~PostgresTarget() {
 }
 
 std::string PostgresTarget::ConnInfo(const std::string& dbname) const {
+  // The password travels in memory to libpq only: never in argv, a log or a report.
   return "host=" + sock_.string() + " port=" + std::to_string(port_) +
-         " user=postgres dbname=" + dbname + " connect_timeout=5";
+         " user=postgres dbname=" + dbname + " connect_timeout=5 password=" + password_;
 }
 
 void PostgresTarget::InitDb() {
@@ -85,12 +122,18 @@ void PostgresTarget::InitDb() {
     ChownRecursive(root_, user_->uid, user_->gid);
   }
   ::chmod(sock_.c_str(), 0700);
+  ::chmod(root_.c_str(), 0700);
+  // No open door: every connection, local or TCP, needs the run's random password
+  // (scram-sha-256), so another local user cannot get a superuser session.
+  const fs::path pwfile = root_ / "pwfile";
+  WritePasswordFile(pwfile, password_, user_);
   ProcessOptions po;
   po.argv = {(options_.bin_dir / "initdb").string(),
              "-D",
              data_.string(),
              "-A",
-             "trust",
+             "scram-sha-256",
+             "--pwfile=" + pwfile.string(),
              "-U",
              "postgres",
              "-E",
@@ -101,7 +144,10 @@ void PostgresTarget::InitDb() {
   po.user = user_;
   po.unset_env = {"PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGOPTIONS"};
   Process p = Process::Spawn(po);
-  if (!p.WaitFor(Millis(120000))) throw std::runtime_error("initdb did not finish in 120 s");
+  const bool finished = p.WaitFor(Millis(120000));
+  std::error_code ec;
+  fs::remove(pwfile, ec);
+  if (!finished) throw std::runtime_error("initdb did not finish in 120 s");
   if (!WIFEXITED(p.raw_status()) || WEXITSTATUS(p.raw_status()) != 0) {
     throw std::runtime_error("initdb " + p.DescribeExit() + ":\n" + TailFile(log_, 30));
   }
@@ -138,7 +184,55 @@ void PostgresTarget::Start() {
   }
   if (port_ == 0) port_ = FreeLoopbackPort();
   StartPostmaster();
-  WaitReady();
+  try {
+    WaitReady();
+  } catch (const Unrecoverable& e) {
+    // The first start: a bad setting (shared_buffers=garbage) is the user's, and the
+    // server's log says which; "postmaster exited with code 1" would not.
+    const std::string why = StartupError();
+    if (why.empty()) throw;
+    throw std::runtime_error("postgres does not start: " + why);
+  }
+}
+
+std::string PostgresTarget::StartupError() const {
+  std::ifstream in(log_);
+  std::string line;
+  while (std::getline(in, line)) {
+    for (const char* level : {"FATAL:", "PANIC:"}) {
+      if (const auto at = line.find(level); at != std::string::npos) return line.substr(at);
+    }
+  }
+  return "";
+}
+
+void PostgresTarget::NoteSharedMemory() {
+  // postmaster.pid, line 7: "KEY ID" of the segment (PostgreSQL's storage/ipc layout).
+  std::ifstream in(data_ / "postmaster.pid");
+  std::string line;
+  for (int i = 0; i < 7 && std::getline(in, line); ++i) {
+  }
+  std::istringstream ss(line);
+  long long key = 0;
+  int id = -1;
+  if (!(ss >> key >> id) || id < 0) return;
+  for (const auto& seg : segments_) {
+    if (seg.first == id) return;
+  }
+  segments_.emplace_back(id, key);
+  runrecord::Add(runrecord::Kind::kShm, std::to_string(id) + " " + std::to_string(key));
+}
+
+void PostgresTarget::RemoveSharedMemory() {
+  std::vector<std::pair<int, long long>> kept;
+  for (const auto& [id, key] : segments_) {
+    struct shmid_ds ds {};
+    if (::shmctl(id, IPC_STAT, &ds) != 0) continue;                  // gone
+    if (static_cast<long long>(ds.shm_perm.__key) != key) continue;  // reused: not ours
+    if (ds.shm_nattch == 0 && ::shmctl(id, IPC_RMID, nullptr) == 0) continue;
+    kept.emplace_back(id, key);
+  }
+  segments_ = std::move(kept);
 }
 
 void PostgresTarget::StartPostmaster() { postmaster_ = Process::Spawn(PostmasterOptions()); }
@@ -168,9 +262,12 @@ void PostgresTarget::WaitReady() {
   for (;;) {
     ThrowIfInterrupted();
     const PGPing r = PQping(conninfo.c_str());
+    // The segment exists from the postmaster's first moments, long before it is ready:
+    // a runner killed during crash recovery must not leave it unrecorded.
+    NoteSharedMemory();
     if (r == PQPING_OK) return;
     if (r == PQPING_NO_ATTEMPT)
-      throw std::runtime_error("postgres: bad connection string " + conninfo);
+      throw std::runtime_error("postgres: bad connection string (socket " + sock_.string() + ")");
     if (!postmaster_.Running()) {
       const std::string why = "postmaster " + postmaster_.DescribeExit() + " before it was ready";
       KillCluster();
@@ -227,6 +324,7 @@ void PostgresTarget::KillCluster() {
     }
     supervisor::ReapOrphans();
   }
+  RemoveSharedMemory();
 }
 
 int PostgresTarget::SignalCluster(int sig) {
@@ -306,7 +404,8 @@ std::map<std::string, std::string> PostgresTarget::ClientEnv() const {
   return {{"PGHOST", sock_.string()},
           {"PGPORT", std::to_string(port_)},
           {"PGUSER", "postgres"},
-          {"PGDATABASE", "postgres"}};
+          {"PGDATABASE", "postgres"},
+          {"PGPASSWORD", password_}};
 }
 
 void PostgresTarget::Checkpoint() {

@@ -47,6 +47,9 @@ struct PostgresOptions {
 };
 
 // The server binaries are present ("" if so, else why not); bin_dir "" = FindPgBin().
+// A fresh random password (48 hex digits from getrandom) for a cluster's superuser.
+std::string RandomPassword();
+
 std::string MissingPostgres(const std::filesystem::path& bin_dir = {});
 
 class PostgresTarget : public Target,
@@ -66,12 +69,15 @@ class PostgresTarget : public Target,
   std::unique_ptr<Client> NewClient(int worker) override;
   std::string LogExcerpt() const override;
   std::map<std::string, std::string> Config() const override;
-  // PGHOST (the socket dir), PGPORT, PGUSER, PGDATABASE for libpq tools.
+  // PGHOST (the socket dir), PGPORT, PGUSER, PGDATABASE, PGPASSWORD for libpq tools.
   std::map<std::string, std::string> ClientEnv() const override;
 
   // libpq connection string for the unix socket of this cluster.
   std::string ConnInfo(const std::string& dbname = "postgres") const;
   int port() const { return port_; }
+  // The run's random password (scram-sha-256); for programs that need it in their
+  // environment (PGPASSWORD), never for argv, logs or reports.
+  const std::string& password() const { return password_; }
   const std::filesystem::path& socket_dir() const { return sock_; }
   const PostgresOptions& options() const { return options_; }
   // Pid of the running postmaster (-1 if none).
@@ -103,8 +109,18 @@ class PostgresTarget : public Target,
   // Pids whose working directory is the data dir (the cluster's processes).
   std::vector<pid_t> ClusterPids() const;
 
+  // Records the cluster's System V segment (postmaster.pid names it) for removal.
+  void NoteSharedMemory();
+  // Removes the recorded segments nothing is attached to any more (a killed cluster's;
+  // a restart after a power cut may not find the old one and leaves it forever).
+  void RemoveSharedMemory();
+  // The first FATAL/PANIC line of the server log ("" if none): the server's own reason.
+  std::string StartupError() const;
+
   PostgresOptions options_;
   std::filesystem::path root_, data_, sock_, log_;
+  std::string password_;                             // random per target, scram-sha-256
+  std::vector<std::pair<int, long long>> segments_;  // SysV shm: id, key
   std::optional<UserId> user_;
   std::string server_version_;
   int port_ = 0;

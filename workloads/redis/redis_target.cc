@@ -250,6 +250,21 @@ class RedisClient : public Client {
   std::string cmd_;
 };
 
+// The line of a Redis log that says it could not write or sync its AOF ("" if none).
+std::string AofError(const std::string& log) {
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("AOF") == std::string::npos) continue;
+    if (line.find("Error") != std::string::npos || line.find("error") != std::string::npos ||
+        line.find("Can't") != std::string::npos) {
+      const auto hash = line.find(" # ");
+      return hash == std::string::npos ? line : line.substr(hash + 3);
+    }
+  }
+  return "";
+}
+
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   size_t got = 0;
@@ -462,7 +477,9 @@ void RedisTarget::SpawnAndWait() {
         const std::string log = ReadFrom(LogPath(), log_start);
         port_taken = log.find("Address already in use") != std::string::npos;
         if (port_taken && attempt < 3) break;
-        throw Unrecoverable("redis-server " + process_.DescribeExit() + " before answering PING",
+        const std::string aof = AofError(log);
+        throw Unrecoverable("redis-server " + process_.DescribeExit() + " before answering PING" +
+                                (aof.empty() ? "" : ": " + aof),
                             TailFile(LogPath()));
       }
       std::string err;
@@ -476,7 +493,16 @@ void RedisTarget::SpawnAndWait() {
                               TailFile(LogPath()));
         }
       } else if (err.rfind("AUTH: ", 0) == 0 && err.find("LOADING") == std::string::npos) {
-        throw Unrecoverable("redis-server refused the run's password: " + err, TailFile(LogPath()));
+        // A server that exits on an AOF write error drops the connection mid-AUTH: say
+        // that, not that it refused the password.
+        if (const std::string aof = AofError(ReadFrom(LogPath(), log_start)); !aof.empty()) {
+          process_.KillAndReap();
+          throw Unrecoverable("redis-server cannot write its AOF: " + aof, TailFile(LogPath()));
+        }
+        if (process_.Running())
+          throw Unrecoverable("redis-server refused the run's password: " + err,
+                              TailFile(LogPath()));
+        continue;  // it exited: the next pass reports how, with its log
       }
       if (Clock::now() > deadline) {
         process_.KillAndReap();
