@@ -458,6 +458,15 @@ std::string VerdictSentence(const RunReport& r) {
     return s + (losses.empty() ? "" : losses + "; ") + ConsistencyPhrase(r) + ".";
   }
   if (r.cycles == 0) return s + "No crash cycle completed, so nothing was checked.";
+  if (!r.interrupted.empty()) {
+    const bool clean =
+        std::all_of(r.cycle_records.begin(), r.cycle_records.end(),
+                    [](const CycleRecord& c) { return c.validity == Validity::kValid; });
+    return s +
+           (clean ? "The completed cycles found no anomaly; the run as a whole proves nothing."
+                  : "The verdict is unknown.") +
+           unknowns;
+  }
   if (r.ok == 0) return s + "No write was acknowledged, so nothing was checked." + unknowns;
   return s + "The verdict is unknown: the checkers could not decide." + unknowns;
 }
