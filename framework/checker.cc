@@ -30,7 +30,9 @@ Validity Combine(Validity a, Validity b) {
 
 void CheckResult::Add(Anomaly a) {
   validity = Validity::kInvalid;
-  if (counts[a.kind]++ < kMaxDetailsPerKind) anomalies.push_back(std::move(a));
+  // An anomaly naming an op is always kept: the report's anomalies.jsonl and loss
+  // timeline need every lost and phantom op.
+  if (counts[a.kind]++ < kMaxDetailsPerKind || a.op_id) anomalies.push_back(std::move(a));
 }
 
 void CheckResult::Merge(CheckResult other) {

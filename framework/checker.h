@@ -31,14 +31,16 @@ struct Anomaly {
   std::string kind;
   std::string detail;             // one line a human can act on, naming the op
   std::optional<uint64_t> op_id;  // the op concerned, if any
+  uint32_t cycle = 0;             // the cycle whose check found it (set by the runner)
 };
 
 struct CheckResult {
-  // At most this many anomalies of one kind keep their detail; all are counted.
+  // At most this many anomalies of one kind that name no op keep their detail; all are
+  // counted, and every anomaly naming an op is kept.
   static constexpr size_t kMaxDetailsPerKind = 100;
 
   Validity validity = Validity::kValid;
-  std::vector<Anomaly> anomalies;          // details (capped per kind)
+  std::vector<Anomaly> anomalies;          // details (see kMaxDetailsPerKind)
   std::map<std::string, uint64_t> counts;  // every anomaly, by kind
   std::map<std::string, double> stats;     // e.g. "unknown_present": 3
 

@@ -86,6 +86,19 @@ uint64_t History::DemoteAfter(int64_t instant_ns) {
   return demoted;
 }
 
+namespace {
+const char* FindingField(Entry::Finding f) {
+  switch (f) {
+    case Entry::Finding::kLost:
+      return ",\"anomaly\":\"lost\"";
+    case Entry::Finding::kPhantom:
+      return ",\"anomaly\":\"phantom\"";
+    default:
+      return "";
+  }
+}
+}  // namespace
+
 void History::FlushTo(const std::filesystem::path& path) {
   FILE* f = std::fopen(path.c_str(), "a");
   if (f == nullptr) throw std::runtime_error("cannot append to history file " + path.string());
@@ -95,12 +108,12 @@ void History::FlushTo(const std::filesystem::path& path) {
     std::fprintf(f,
                  "{\"id\":%llu,\"cycle\":%u,\"worker\":%u,\"kind\":\"%s\",\"key\":%lld,"
                  "\"key2\":%d,\"value\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,"
-                 "\"outcome\":\"%s\",\"resolved\":\"%s\"}\n",
+                 "\"outcome\":\"%s\",\"resolved\":\"%s\"%s}\n",
                  static_cast<unsigned long long>(e.op.id), e.cycle, e.op.worker,
                  std::string(ToString(e.op.kind)).c_str(), static_cast<long long>(e.op.key),
                  e.op.key2, static_cast<long long>(e.op.value), static_cast<long long>(e.invoke_ns),
                  static_cast<long long>(e.complete_ns), std::string(ToString(e.outcome)).c_str(),
-                 std::string(ToString(e.resolved)).c_str());
+                 std::string(ToString(e.resolved)).c_str(), FindingField(e.finding));
   }
   flushed_ = n;
   if (std::fclose(f) != 0) throw std::runtime_error("cannot write history file " + path.string());

@@ -23,6 +23,9 @@ struct Entry {
   Outcome outcome = Outcome::kPending;
   Outcome resolved = Outcome::kPending;  // unknown ops: kOk/kFail once a check saw them
   uint16_t cycle = 0;
+  // What a check found wrong with this op (history.jsonl's "anomaly"): none, or the op
+  // was acknowledged and lost, or failed and is present.
+  enum class Finding : uint8_t { kNone = 0, kLost = 1, kPhantom = 2 } finding = Finding::kNone;
 };
 static_assert(sizeof(Entry) <= 64, "history must stay at most 64 bytes per op");
 

@@ -1,18 +1,23 @@
 // CrashCycleRunner: the data flow of DESIGN.md, one crash cycle at a time.
 #include "framework/runner.h"
 
+#include <fmt/format.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "framework/log.h"
 #include "framework/process.h"
+#include "framework/run_summary.h"
 
 namespace crashlab {
 
@@ -31,6 +36,38 @@ namespace {
 double MsSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
+// The live progress line (stderr, a TTY): cycles done and left, or the time left in
+// --duration mode; ops/s; anomalies so far.
+std::string ProgressLine(uint32_t cycle, const RunOptions& o, double run_s, uint64_t ops,
+                         uint64_t anomalies) {
+  char buf[160];
+  std::string where;
+  if (o.duration_s > 0) {
+    const double left = std::max(0.0, o.duration_s - run_s);
+    std::snprintf(buf, sizeof buf, "cycle %u, %.0f s left", cycle, std::ceil(left));
+  } else {
+    std::snprintf(buf, sizeof buf, "cycle %u/%u", cycle, o.cycles);
+  }
+  where = buf;
+  std::snprintf(buf, sizeof buf, "\r\033[K  %s  %.0f ops/s  anomalies %llu", where.c_str(),
+                run_s > 0 ? static_cast<double>(ops) / run_s : 0.0,
+                static_cast<unsigned long long>(anomalies));
+  return buf;
+}
+
+// What run.log says about a finished cycle.
+std::string CycleLogLine(const CycleRecord& c) {
+  std::string anomalies;
+  for (const auto& [k, n] : c.anomalies)
+    if (n) anomalies += fmt::format(" {} {}", k, n);
+  return fmt::format(
+      "cycle {}: {} {} at {:.1f} ms ({} acked{}), ready after {:.1f} ms; ok {} fail {} "
+      "unknown {} (demoted {}); {}{}",
+      c.cycle, c.event.fault, c.event.detail, c.fault_at_ms, c.acked_at_fault,
+      c.trigger_timed_out ? ", trigger timed out" : "", c.recovery_ms, c.ok, c.fail, c.unknown,
+      c.demoted, ToString(c.validity), anomalies);
+}
+
 }  // namespace
 
 RunReport CrashCycleRunner::Run() {
@@ -40,7 +77,9 @@ RunReport CrashCycleRunner::Run() {
   report.cycles_requested = options_.cycles;
   report.workers = options_.workers;
   report.schedule = options_.schedule.ToString();
+  StampRunMetadata(report);
   const auto run_start = Clock::now();
+  run_start_ = run_start;
 
   fault_.Setup(target_);
   target_.Start();
@@ -58,8 +97,13 @@ RunReport CrashCycleRunner::Run() {
   if (!options_.report_dir.empty()) {
     std::error_code ec;
     std::filesystem::remove(options_.report_dir / "history.jsonl", ec);
+    std::filesystem::remove(options_.report_dir / "anomalies.jsonl", ec);
   }
 
+  log::Info(fmt::format(
+      "run: seed {}, {} cycles{}, {} workers, schedule {}", options_.seed, options_.cycles,
+      options_.duration_s > 0 ? fmt::format(" (or {} s)", options_.duration_s) : std::string(),
+      options_.workers, report.schedule));
   report.verdict = Validity::kValid;
   try {
     for (uint32_t cycle = 1; options_.cycles == 0 || cycle <= options_.cycles; ++cycle) {
@@ -120,39 +164,13 @@ void CrashCycleRunner::Summarize(RunReport& report, Clock::time_point run_start)
   report.unknown = history_.unknown();
   const double total = static_cast<double>(report.ok + report.fail + report.unknown);
   report.ops_per_s = report.wall_s > 0 ? total / report.wall_s : 0;
-  std::vector<double> rec, lat;
+  std::vector<double> rec;
   for (const auto& c : report.cycle_records) {
     if (c.recovery_ms >= 0) rec.push_back(c.recovery_ms);
   }
-  const uint64_t n = history_.Size();
-  lat.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    const Entry& e = history_[i];
-    if (e.outcome == Outcome::kOk) lat.push_back((e.complete_ns - e.invoke_ns) / 1000.0);
-  }
   report.recovery_p50_ms = Percentile(rec, 50);
   report.recovery_max_ms = rec.empty() ? 0 : *std::max_element(rec.begin(), rec.end());
-  report.latency_p50_us = Percentile(lat, 50);
-  report.latency_p99_us = Percentile(lat, 99);
-  // Timeline: completions per bucket, at most ~400 buckets over the run.
-  const double span_ms = history_.Now() / 1e6;
-  report.timeline_bucket_ms = std::max(10.0, span_ms / 400.0);
-  report.timeline.resize(static_cast<size_t>(span_ms / report.timeline_bucket_ms) + 1);
-  for (size_t b = 0; b < report.timeline.size(); ++b) {
-    report.timeline[b].t_ms = static_cast<double>(b) * report.timeline_bucket_ms;
-  }
-  for (uint64_t i = 0; i < n; ++i) {
-    const Entry& e = history_[i];
-    const size_t b = std::min(report.timeline.size() - 1,
-                              static_cast<size_t>(e.complete_ns / 1e6 / report.timeline_bucket_ms));
-    auto& p = report.timeline[b];
-    if (e.outcome == Outcome::kOk)
-      ++p.ok;
-    else if (e.outcome == Outcome::kFail)
-      ++p.fail;
-    else
-      ++p.unknown;
-  }
+  SummarizeHistory(history_, report);
   for (const auto& kind : {anomaly::kLost, anomaly::kPhantom, anomaly::kInvariant,
                            anomaly::kIntegrity, anomaly::kUnrecoverable}) {
     report.anomaly_counts.emplace(kind, 0);
@@ -233,6 +251,9 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   int64_t instant_ns = 0;
   bool interrupted = false;
   std::exception_ptr monitor_error;
+  uint64_t anomalies_so_far = 0;
+  for (const auto& [k, n] : report.anomaly_counts) anomalies_so_far += n;
+  auto next_progress = Clock::now();
   std::thread monitor([&] {
     try {
       const auto timeout = std::chrono::duration<double>(options_.cycle_timeout_s);
@@ -250,10 +271,12 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
             break;
           }
           cv.wait_for(lock, Millis(rec.trigger.kind == Trigger::Kind::kAfterOps ? 20 : 1));
-          if (options_.progress) {
-            std::fprintf(stderr, "\r  cycle %u/%u  ok %llu  unknown %llu   ", cycle,
-                         options_.cycles, static_cast<unsigned long long>(history_.ok()),
-                         static_cast<unsigned long long>(history_.unknown()));
+          if (options_.progress && Clock::now() >= next_progress) {
+            next_progress = Clock::now() + Millis(200);
+            std::cerr << ProgressLine(cycle, options_, MsSince(run_start_) / 1000.0,
+                                      history_.ok() + history_.fail() + history_.unknown(),
+                                      anomalies_so_far)
+                      << std::flush;
           }
         }
       }
@@ -328,15 +351,13 @@ void CrashCycleRunner::RunCycle(uint32_t cycle, RunReport& report, Checker& chec
   rec.cycle_ms = MsSince(cycle_start);
   report.verdict = Combine(report.verdict, result.validity);
   for (const auto& [k, n] : result.counts) report.anomaly_counts[k] += n;
-  for (auto& a : result.anomalies) {
-    if (report.anomalies.size() < 1000) {
-      a.detail = "cycle " + std::to_string(cycle) + ": " + a.detail;
-      report.anomalies.push_back(std::move(a));
-    }
-  }
+  RecordAnomalies(history_, rec, std::move(result.anomalies), report,
+                  options_.report_dir.empty() ? std::filesystem::path()
+                                              : options_.report_dir / "anomalies.jsonl");
+  log::Info(CycleLogLine(rec));
   report.cycle_records.push_back(std::move(rec));
   if (!options_.report_dir.empty()) history_.FlushTo(options_.report_dir / "history.jsonl");
-  if (options_.progress) std::fprintf(stderr, "\r\033[K");
+  if (options_.progress) std::cerr << "\r\033[K" << std::flush;
 }
 
 }  // namespace crashlab

@@ -1,6 +1,7 @@
 // The cycle runner: start, load, fault, recover, check — N times — and the run report.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -60,23 +61,43 @@ struct RunReport {
   std::string schedule;
   uint64_t ok = 0, fail = 0, unknown = 0;
   std::map<std::string, uint64_t> anomaly_counts;  // lost, phantom, invariant, ... (all kinds)
-  std::vector<Anomaly> anomalies;                  // details (capped)
+  std::vector<Anomaly> anomalies;  // details (capped; anomalies.jsonl holds the rest)
   std::vector<CycleRecord> cycle_records;
   std::map<std::string, std::string> config;  // knobs and target config
   double wall_s = 0;
   double ops_per_s = 0;
   double recovery_p50_ms = 0, recovery_max_ms = 0;
   double latency_p50_us = 0, latency_p99_us = 0;  // ok ops
-  // Completions per time bucket over the whole run (for the HTML report's plot).
+  double latency_max_us = 0;
+  // Completions per time bucket over the whole run (for the HTML report's plots): the
+  // bucket [t_ms, t_ms + timeline_bucket_ms) on the history's clock, and the latency of
+  // the ok ops completed in it.
   struct TimelinePoint {
     double t_ms = 0;
     uint32_t ok = 0, fail = 0, unknown = 0;
+    float lat_p50_us = 0, lat_p99_us = 0, lat_max_us = 0;
   };
   std::vector<TimelinePoint> timeline;
   double timeline_bucket_ms = 0;
-  std::string replay;       // the command that replays this run
-  std::string interrupted;  // the signal that interrupted the run ("SIGINT"), else empty
-  std::string skipped;      // why the run did not start (a missing prerequisite), else empty
+  // Latency distribution of ok ops: (latency in us, fraction of ops at most that), at
+  // most a few hundred points, increasing.
+  std::vector<std::pair<double, double>> latency_cdf;
+  // Every lost or phantom op the checks named (anomalies.jsonl holds their details):
+  // when it was acknowledged (or failed), relative to the fault instant of its cycle.
+  struct LossPoint {
+    uint32_t cycle = 0;  // the cycle whose fault the op is measured against
+    uint64_t op = 0;
+    double rel_ms = 0;     // completion minus fault instant (negative: before the fault)
+    bool phantom = false;  // a failed op found present (else an acknowledged op lost)
+  };
+  std::vector<LossPoint> losses;
+  std::map<std::string, std::string> knobs_set;  // knobs the user set (--set, spec file)
+  std::string started_at;                        // ISO 8601 UTC
+  std::string hostname, kernel;
+  std::string command_line;  // as typed (set by the CLI; empty for suites)
+  std::string replay;        // the command that replays this run
+  std::string interrupted;   // the signal that interrupted the run ("SIGINT"), else empty
+  std::string skipped;       // why the run did not start (a missing prerequisite), else empty
   // What the summary must say besides the verdict: why it is unknown (no cycle, no
   // acknowledged op, interrupted), or that most ops failed.
   std::vector<std::string> notes;
@@ -105,6 +126,7 @@ class CrashCycleRunner {
   Fault& fault_;
   RunOptions options_;
   History history_;
+  std::chrono::steady_clock::time_point run_start_{};
   RunReport interrupted_report_;
 };
 

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
+#include "framework/log.h"
 #include "framework/process.h"
 #include "framework/report.h"
 #include "framework/run_record.h"
+#include "framework/run_summary.h"
 
 namespace crashlab {
 namespace {
@@ -184,6 +187,7 @@ void Describe(const ScenarioRequest& req, const ResolvedRequest& r,
   }
   report.scenario = r.scenario.name;
   report.description = r.scenario.description;
+  if (report.started_at.empty()) StampRunMetadata(report);  // a run that did not start
   report.seed = r.options.seed;
   report.cycles_requested = r.options.cycles;
   report.workers = r.options.workers;
@@ -191,6 +195,8 @@ void Describe(const ScenarioRequest& req, const ResolvedRequest& r,
   for (const auto& [k, v] : storage_config) report.config.emplace(k, v);
   report.config["host"] = ToString(r.scenario.host);
   if (!req.spec_file.empty()) report.config["spec_file"] = req.spec_file.string();
+  report.knobs_set = req.set;
+  report.command_line = req.command_line;
   report.replay = ReplayCommand(req, report);
 }
 
@@ -225,6 +231,11 @@ RunReport RunScenario(const ScenarioRequest& req) {
     throw PrerequisiteMissing(r.scenario.name + " cannot run here: " + why);
   }
   supervisor::Init();
+  std::optional<log::RunLog> run_log;
+  if (!req.report_dir.empty()) run_log.emplace(req.report_dir / "run.log");
+  log::Info("scenario " + r.scenario.name +
+            (req.command_line.empty() ? "" : ": " + req.command_line));
+  for (const auto& [k, v] : r.knobs.All()) log::Debug("knob " + k + "=" + v);
   // Declared before everything the run creates, so it is removed after all of it; if the
   // runner dies first, its guardian removes what the record names.
   runrecord::ActiveRun record;
@@ -264,6 +275,8 @@ RunReport RunScenario(const ScenarioRequest& req) {
     throw;
   }
   Describe(req, r, storage_config, report);
+  log::Info(std::string("verdict ") + std::string(ToString(report.verdict)) + ": " +
+            SummarySentence(report));
   if (!req.report_dir.empty()) WriteReports(report, req.report_dir);
   if (interrupted) throw Interrupted();
   return report;

@@ -23,6 +23,7 @@ struct ScenarioRequest {
   std::optional<double> duration_s;
   std::optional<int> workers;
   std::map<std::string, std::string> set;  // --set KEY=VALUE (fault=kill,pause included)
+  std::string command_line;                // as typed, for the report (may be empty)
   std::filesystem::path report_dir;        // empty: no files written
   bool progress = false;
   bool keep_going = false;          // do not stop at the first invalid cycle

@@ -7,13 +7,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "bench/bench_cli.h"
+#include "framework/log.h"
 #include "framework/process.h"
 #include "framework/report.h"
 #include "framework/run_record.h"
@@ -23,6 +26,7 @@
 #include "nightly/merge.h"
 #include "nightly/nightly_cli.h"
 #include "tools/cli.h"
+#include "tools/completion.h"
 #include "tools/doctor.h"
 
 namespace {
@@ -97,11 +101,31 @@ int Clean(bool dry_run) {
   return 0;
 }
 
-int List() {
+// ANSI colours on stdout only for a terminal, and never when NO_COLOR is set.
+bool UseColor() {
+  const char* no = std::getenv("NO_COLOR");
+  return ::isatty(1) && (no == nullptr || *no == '\0');
+}
+
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+int List(bool as_json) {
+  nlohmann::json out = nlohmann::json::array();
   for (const auto& s : crashlab::Registry::Global().All()) {
-    std::cout << std::left << std::setw(28) << s.name << s.description << "\n";
+    if (!as_json) {
+      std::cout << std::left << std::setw(28) << s.name << s.description << "\n";
+      continue;
+    }
+    out.push_back({{"name", s.name},
+                   {"description", s.description},
+                   {"store", s.store->name},
+                   {"host", crashlab::ToString(s.host)},
+                   {"faults", s.faults}});
   }
-  return 0;
+  if (as_json) PrintJson(out);
+  return kExitValid;
 }
 
 void PrintKnob(const crashlab::Knob& k) {
@@ -112,7 +136,30 @@ void PrintKnob(const crashlab::Knob& k) {
             << (choices.empty() ? "" : "; " + choices) << ")\n";
 }
 
-int Describe(const std::string& name) {
+nlohmann::json DescribeJson(const crashlab::Scenario& s,
+                            const std::vector<const crashlab::FaultSpec*>& faults,
+                            const std::vector<std::string>& others) {
+  const auto& reg = crashlab::Registry::Global();
+  nlohmann::json knobs = nlohmann::json::array();
+  for (const auto& k : reg.KnobsFor(s, faults)) {
+    knobs.push_back(
+        {{"name", k.name}, {"help", k.help}, {"default", k.default_value}, {"choices", k.choices}});
+  }
+  nlohmann::json not_offered = nlohmann::json::object();
+  for (const auto& [knob, why] : reg.NotOffered(s)) not_offered[knob] = why;
+  return {{"name", s.name},
+          {"description", s.description},
+          {"store", s.store->name},
+          {"host", crashlab::ToString(s.host)},
+          {"faults", s.faults},
+          {"defaults", {{"cycles", *s.defaults.cycles}, {"workers", *s.defaults.workers}}},
+          {"knobs", knobs},
+          {"other_faults", others},
+          {"not_offered", not_offered},
+          {"cannot_run_here", crashlab::MissingPrerequisite(s.name)}};
+}
+
+int Describe(const std::string& name, bool as_json) {
   const auto s = crashlab::Registry::Global().Find(name);
   if (!s) {
     std::cerr << "crashlab: unknown scenario '" << name << "' (crashlab list shows them)\n";
@@ -120,6 +167,14 @@ int Describe(const std::string& name) {
   }
   const auto& reg = crashlab::Registry::Global();
   const auto faults = reg.ResolveFaults(*s, s->faults);
+  std::vector<std::string> others;
+  for (const auto* f : reg.FaultsFor(*s->store, s->host)) {
+    if (std::find(faults.begin(), faults.end(), f) == faults.end()) others.push_back(f->name);
+  }
+  if (as_json) {
+    PrintJson(DescribeJson(*s, faults, others));
+    return kExitValid;
+  }
   std::cout << s->name << ": " << s->description << "\n"
             << "store " << s->store->name << " (" << crashlab::ToString(s->host) << " host), fault "
             << crashlab::JoinList(s->faults, ",") << "\n"
@@ -127,10 +182,6 @@ int Describe(const std::string& name) {
             << "\n"
             << "knobs (--set KEY=VALUE):\n";
   for (const auto& k : reg.KnobsFor(*s, faults)) PrintKnob(k);
-  std::vector<std::string> others;
-  for (const auto* f : reg.FaultsFor(*s->store, s->host)) {
-    if (std::find(faults.begin(), faults.end(), f) == faults.end()) others.push_back(f->name);
-  }
   if (!others.empty()) {
     std::cout << "other faults for --set fault=... (their knobs then apply too): "
               << crashlab::JoinList(others) << "\n";
@@ -140,7 +191,29 @@ int Describe(const std::string& name) {
   if (const std::string why = crashlab::MissingPrerequisite(name); !why.empty()) {
     std::cout << "cannot run here: " << why << "\n";
   }
-  return 0;
+  return kExitValid;
+}
+
+// ---- report ----
+
+int Report(const std::string& dir, bool as_json) {
+  crashlab::RunReport r;
+  try {
+    r = crashlab::ReadReport(dir);
+    crashlab::WriteHtmlReport(r, dir);
+  } catch (const std::exception& e) {
+    std::cerr << "crashlab: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (as_json) {
+    std::cout << crashlab::ReportJson(r);
+  } else {
+    crashlab::PrintVerdict(r, std::cout, UseColor());
+    std::cout << "  report            "
+              << std::filesystem::absolute(std::filesystem::path(dir) / "report.html").string()
+              << "\n";
+  }
+  return r.verdict == crashlab::Validity::kValid ? kExitValid : kExitInvalid;
 }
 
 // --dry-run: what a run would do.
@@ -171,10 +244,19 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   app.set_help_all_flag("--help-all", "help for every subcommand");
   app.set_version_flag("--version", std::string("crashlab ") + crashlab::kVersion);
 
+  int verbose = 0;
+  std::string log_level;
+  app.add_flag("-v,--verbose", verbose, "log what the run does on stderr (-vv: more)");
+  app.add_option("--log-level", log_level, "stderr log level: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  bool list_json = false, describe_json = false, doctor_json = false, run_json = false,
+       report_json = false;
   auto* list = app.add_subcommand("list", "list the scenarios, one line each");
+  list->add_flag("--json", list_json, "a JSON array of the scenarios");
   std::string describe_name;
   auto* describe = app.add_subcommand("describe", "show a scenario's knobs and defaults");
   describe->add_option("scenario", describe_name, "scenario name")->required();
+  describe->add_flag("--json", describe_json, "the description as a JSON object");
 
   auto* run =
       app.add_subcommand("run", "run a scenario's crash cycles and check every acknowledged write");
@@ -206,6 +288,7 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   run->add_flag("--keep-going", req.keep_going, "do not stop at the first invalid cycle");
   run->add_flag("--keep-data", req.keep_data, "keep the store's data dir and logs after the run");
   run->add_flag("-q,--quiet", quiet, "no progress line");
+  run->add_flag("--json", run_json, "print report.json on stdout instead of the verdict table");
   bool force = false;
   run->add_flag("--force", force, "write into a --report DIR that already holds a report");
   bool dry_run = false;
@@ -228,6 +311,19 @@ int Main(int argc, char** argv, const CommandHook& hook) {
       "segments, work dirs); never touches a live run");
   bool clean_dry_run = false;
   clean->add_flag("--dry-run", clean_dry_run, "only say what would be removed");
+  doctor->add_flag("--json", doctor_json, "the checks as a JSON object");
+  std::string report_arg;
+  auto* report = app.add_subcommand(
+      "report", "re-render report.html of a run directory and print its summary");
+  report->add_option("dir", report_arg, "a report directory written by crashlab run")->required();
+  report->add_flag("--json", report_json,
+                   "print report.json on stdout instead of the verdict table");
+  std::string shell;
+  auto* completion =
+      app.add_subcommand("completion", "print the shell completion script (bash or zsh)");
+  completion->add_option("shell", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
 
   // Subcommands with parsers of their own; a test's hook stops before any of them acts.
   if (argc > 1 && std::string(argv[1]) == "bench") {
@@ -239,9 +335,11 @@ int Main(int argc, char** argv, const CommandHook& hook) {
     return hook ? hook("nightly", req) : crashlab::nightly::Main(argc - 1, argv + 1);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean") {
+    if (cmd != "list" && cmd != "describe" && cmd != "run" && cmd != "doctor" && cmd != "clean" &&
+        cmd != "report" && cmd != "completion") {
       return UsageFail("unknown command '" + cmd +
-                       "' (expected list, describe, run, bench, nightly, doctor or clean)");
+                       "' (expected list, describe, run, bench, nightly, doctor, clean, report or "
+                       "completion)");
     }
   }
   try {
@@ -256,12 +354,30 @@ int Main(int argc, char** argv, const CommandHook& hook) {
     return UsageFail(std::string(e.what()) + " (try --help)");
   }
 
+  crashlab::log::SetStderrLevel(!log_level.empty() ? crashlab::log::ParseLevel(log_level)
+                                : verbose >= 2     ? crashlab::log::Level::kDebug
+                                : verbose == 1     ? crashlab::log::Level::kInfo
+                                                   : crashlab::log::Level::kWarn);
   if (hook && !*run) {
-    return hook(*list ? "list" : *describe ? "describe" : *doctor ? "doctor" : "clean", req);
+    return hook(*list         ? "list"
+                : *describe   ? "describe"
+                : *doctor     ? "doctor"
+                : *report     ? "report"
+                : *completion ? "completion"
+                              : "clean",
+                req);
   }
-  if (*list) return List();
-  if (*describe) return Describe(describe_name);
-  if (*doctor) return crashlab::tools::Doctor(std::cout);
+  if (*list) return List(list_json);
+  if (*describe) return Describe(describe_name, describe_json);
+  if (*doctor)
+    return doctor_json ? crashlab::tools::DoctorJson(std::cout)
+                       : crashlab::tools::Doctor(std::cout);
+  if (*report) return Report(report_arg, report_json);
+  if (*completion) {
+    std::cout << (shell == "bash" ? crashlab::tools::BashCompletion(app)
+                                  : crashlab::tools::ZshCompletion(app));
+    return kExitValid;
+  }
   if (*clean) return Clean(clean_dry_run);
 
   // run
@@ -296,6 +412,7 @@ int Main(int argc, char** argv, const CommandHook& hook) {
     return UsageFail(e.what());
   }
   req.progress = !quiet && ::isatty(2);
+  for (int i = 0; i < argc; ++i) req.command_line += (i ? " " : "") + std::string(argv[i]);
   try {
     const crashlab::ResolvedRequest resolved = crashlab::Resolve(req);
     if (hook) return hook("run", req);
@@ -316,9 +433,15 @@ int Main(int argc, char** argv, const CommandHook& hook) {
   }
   try {
     crashlab::RunReport r = crashlab::RunScenario(req);
-    crashlab::PrintVerdict(r, std::cout);
-    std::cout << "  report            "
-              << std::filesystem::absolute(req.report_dir / "report.json").string() << "\n";
+    if (run_json) {
+      std::cout << crashlab::ReportJson(r);
+    } else {
+      crashlab::PrintVerdict(r, std::cout, UseColor());
+      std::cout << "  report            "
+                << std::filesystem::absolute(req.report_dir / "report.json").string() << "\n"
+                << "  page              "
+                << std::filesystem::absolute(req.report_dir / "report.html").string() << "\n";
+    }
     return r.verdict == crashlab::Validity::kValid ? kExitValid : kExitInvalid;
   } catch (const crashlab::UsageError& e) {
     return UsageFail(e.what());

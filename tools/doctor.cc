@@ -4,6 +4,7 @@
 
 #include <iomanip>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,25 @@ int Doctor(std::ostream& out) {
                   : "everything the registered scenarios need is present")
       << "\n";
   ReportLeftovers(out);
+  return blocked ? 1 : 0;
+}
+
+int DoctorJson(std::ostream& out) {
+  nlohmann::json prereqs = nlohmann::json::array(), scenarios = nlohmann::json::array();
+  for (const auto& c : CollectChecks()) {
+    const std::string why = c.prerequisite.missing();
+    prereqs.push_back({{"name", c.prerequisite.name},
+                       {"ok", why.empty()},
+                       {"missing", why},
+                       {"needed_by", c.needed_by}});
+  }
+  size_t blocked = 0;
+  for (const auto& s : Registry::Global().All()) {
+    const std::string why = MissingPrerequisite(s.name);
+    if (!why.empty()) ++blocked;
+    scenarios.push_back({{"name", s.name}, {"ready", why.empty()}, {"blocked_by", why}});
+  }
+  out << nlohmann::json{{"prerequisites", prereqs}, {"scenarios", scenarios}}.dump(2) << "\n";
   return blocked ? 1 : 0;
 }
 

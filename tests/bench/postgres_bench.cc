@@ -1,6 +1,7 @@
 // PostgreSQL benchmarks, side by side in one run: crashlab's client vs pgbench (single-row
 // INSERT, same concurrency, same server) and a crashlab kill cycle vs a bare "SIGKILL the
-// postmaster, restart, wait until ready" loop. Prints the ratios at the end.
+// postmaster, restart, wait until ready" loop. Prints the ratios at the end (stderr).
+// --pg_rounds=N: N repetitions of each TPS side, randomly interleaved.
 //
 //   postgres_bench [--pg_clients=4] [--pg_seconds=8] [--pg_rounds=2] [--pg_cycles=10]
 //                  [--pg_summary=FILE.json] [google benchmark flags]
@@ -277,6 +278,11 @@ int main(int argc, char** argv) {
     else
       rest.push_back(argv[i]);
   }
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  bool chosen = false;
+  for (const char* a : rest)
+    chosen = chosen || std::string(a).rfind("--benchmark_enable_random_interleaving", 0) == 0;
+  if (!chosen) rest.push_back(interleave.data());
   int rargc = static_cast<int>(rest.size());
   benchmark::Initialize(&rargc, rest.data());
   const std::string missing = MissingPostgres();
@@ -295,19 +301,20 @@ int main(int argc, char** argv) {
   target.NewClient(0)->Prepare({});
   g_target = &target;
 
-  // Interleaved rounds, so drift (checkpoints, cache) hits both sides alike.
-  for (int r = 1; r <= g_rounds; ++r) {
-    const std::string suffix =
-        "/clients:" + std::to_string(g_clients) + "/round:" + std::to_string(r);
-    benchmark::RegisterBenchmark(("pgbench_insert" + suffix).c_str(), BM_Pgbench)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kSecond);
-    benchmark::RegisterBenchmark(("crashlab_client_insert" + suffix).c_str(), BM_Client)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kSecond);
-  }
+  // Rounds are Google Benchmark repetitions (compare.py's aggregates and U-test work on
+  // them), run in random interleaved order so drift (checkpoints, cache) hits both sides
+  // alike.
+  const std::string suffix = "/clients:" + std::to_string(g_clients);
+  benchmark::RegisterBenchmark(("pgbench_insert" + suffix).c_str(), BM_Pgbench)
+      ->Iterations(1)
+      ->Repetitions(g_rounds)
+      ->UseManualTime()
+      ->Unit(benchmark::kSecond);
+  benchmark::RegisterBenchmark(("crashlab_client_insert" + suffix).c_str(), BM_Client)
+      ->Iterations(1)
+      ->Repetitions(g_rounds)
+      ->UseManualTime()
+      ->Unit(benchmark::kSecond);
   benchmark::RegisterBenchmark(("kill_cycles/cycles:" + std::to_string(g_cycles)).c_str(),
                                BM_CrashlabKillCycle)
       ->Iterations(1)
@@ -338,7 +345,7 @@ int main(int argc, char** argv) {
       g_clients, g_seconds, g_rounds, cl, pg, pg > 0 ? cl / pg : 0, cyc, rec, bare, bare_ready,
       g_bare_respawns, bare > 0 ? cyc / bare : 0, bare > 0 ? rec / bare : 0, tps50, pg50,
       pg50 > 0 ? tps50 / pg50 : 0, cyc50, bare50, bare50 > 0 ? cyc50 / bare50 : 0, rec50);
-  std::cout << buf;
+  std::cerr << buf;  // stdout is Google Benchmark's (pure JSON with --benchmark_format=json)
   if (!g_summary.empty()) {
     std::ofstream f(g_summary);
     f << "{\"clients\":" << g_clients << ",\"client_tps\":" << cl << ",\"pgbench_tps\":" << pg

@@ -5,12 +5,14 @@
 //               [--appendfsync always] [--quick] [--json FILE]
 #include <hiredis/hiredis.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -32,41 +34,31 @@ struct Args {
   std::string json;
 };
 
-std::vector<int> ParseList(const std::string& s) {
-  std::vector<int> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) out.push_back(std::stoi(item));
-  return out;
-}
-
+// The command line (CLI11); exits 2 with one line on bad input, 0 after --help.
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(k + " needs a value");
-      return argv[++i];
-    };
-    if (k == "--clients")
-      a.clients = ParseList(next());
-    else if (k == "--requests")
-      a.requests = std::stoll(next());
-    else if (k == "--reps")
-      a.reps = std::stoi(next());
-    else if (k == "--appendonly")
-      a.appendonly = next();
-    else if (k == "--appendfsync")
-      a.appendfsync = next();
-    else if (k == "--json")
-      a.json = next();
-    else if (k == "--quick") {
-      a.requests = 50000;
-      a.reps = 1;
-      a.clients = {1, 50};
-    } else {
-      throw std::invalid_argument("unknown argument " + k);
-    }
+  bool quick = false;
+  CLI::App app{"SET throughput of crashlab's Redis client vs redis-benchmark", "redis_bench"};
+  app.add_option("--clients", a.clients, "client counts, comma-separated")->delimiter(',');
+  app.add_option("--requests", a.requests, "SETs per run")->check(CLI::PositiveNumber);
+  app.add_option("--reps", a.reps, "runs per side and client count")->check(CLI::PositiveNumber);
+  app.add_option("--appendonly", a.appendonly, "redis appendonly")
+      ->check(CLI::IsMember({"yes", "no"}));
+  app.add_option("--appendfsync", a.appendfsync, "redis appendfsync")
+      ->check(CLI::IsMember({"always", "everysec", "no"}));
+  app.add_flag("--quick", quick, "50,000 SETs, 1 rep, 1 and 50 clients");
+  app.add_option("--json", a.json, "also write the results as JSON to FILE");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) std::exit(app.exit(e));  // --help
+    std::cerr << "redis_bench: " << e.what() << "\n";
+    std::exit(2);
+  }
+  if (quick) {
+    a.requests = 50000;
+    a.reps = 1;
+    a.clients = {1, 50};
   }
   return a;
 }
@@ -217,8 +209,7 @@ int Main(int argc, char** argv) {
               target.Config().at("redis.version").c_str(), args.appendonly.c_str(),
               args.appendfsync.c_str(), static_cast<long long>(args.requests), args.reps);
   std::printf("%8s %16s %22s %8s\n", "clients", "crashlab SET/s", "redis-benchmark SET/s", "ratio");
-  std::ostringstream json;
-  json << "[";
+  nlohmann::json json = nlohmann::json::array();
   for (size_t ci = 0; ci < args.clients.size(); ++ci) {
     const int n = args.clients[ci];
     std::vector<double> ours, theirs;
@@ -232,13 +223,14 @@ int Main(int argc, char** argv) {
     const double o_med = Median(ours), t_med = Median(theirs);
     std::printf("%8d %16.0f %22.0f %8.2f\n", n, o_med, t_med, o_med / t_med);
     std::fflush(stdout);
-    json << (ci ? "," : "") << "{\"clients\":" << n << ",\"crashlab_set_per_s\":" << o_med
-         << ",\"redis_benchmark_set_per_s\":" << t_med << ",\"ratio\":" << o_med / t_med << "}";
+    json.push_back({{"clients", n},
+                    {"crashlab_set_per_s", o_med},
+                    {"redis_benchmark_set_per_s", t_med},
+                    {"ratio", o_med / t_med}});
   }
-  json << "]\n";
   Admin(ep, {"ACL", "DELUSER", bench_user});
   target.Stop();
-  if (!args.json.empty()) std::ofstream(args.json) << json.str();
+  if (!args.json.empty()) std::ofstream(args.json) << json.dump(2) << "\n";
   return 0;
 }
 

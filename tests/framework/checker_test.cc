@@ -269,6 +269,13 @@ TEST(CheckResult, DetailsAreCappedButEveryAnomalyCounted) {
   EXPECT_EQ(r.anomalies.size(), CheckResult::kMaxDetailsPerKind);
 }
 
+TEST(CheckResult, EveryAnomalyNamingAnOpKeepsItsDetail) {
+  CheckResult r;
+  for (uint64_t i = 0; i < 1000; ++i) r.Add({anomaly::kLost, "x", i});
+  EXPECT_EQ(r.Count(anomaly::kLost), 1000u);
+  EXPECT_EQ(r.anomalies.size(), 1000u);
+}
+
 // Both key layouts of the rows checker: dense runs (blocks) and random ids (hash map).
 TEST(RowsChecker, DenseAndSparseKeysFindTheSameLoss) {
   for (const bool sparse : {false, true}) {

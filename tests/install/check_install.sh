@@ -28,7 +28,9 @@ cmake --install "$build" --prefix "$P" >/dev/null
 for f in bin/crashlab libexec/crashlab/crashlab-sqlite-agent libexec/crashlab/crashfs \
          libexec/crashlab/libcrashlab_syncfault.so include/crashlab/framework/fault.h \
          include/crashlab/framework/version.h include/crashlab/framework/testing/crash_test.h \
-         include/crashlab/faults/process/process_fault.h include/crashlab/faults/storage/storage.h; do
+         include/crashlab/faults/process/process_fault.h include/crashlab/faults/storage/storage.h \
+         share/bash-completion/completions/crashlab share/zsh/vendor-completions/_crashlab \
+         share/man/man1/crashlab.1; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
 config=$(find "$P" -name crashlabConfig.cmake)
