@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bench/bench.h"
+#include "framework/svg.h"
 #include "framework/version.h"
 
 namespace crashlab::bench {
@@ -15,28 +16,7 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                          "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 const char* Color(size_t i) { return kColors[i % (sizeof kColors / sizeof *kColors)]; }
 
-std::string Esc(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += (c < 0x20 && c != '\n' && c != '\t') ? ' ' : static_cast<char>(c);
-    }
-  }
-  return o;
-}
+std::string Esc(const std::string& s) { return svg::Escape(s); }
 
 std::string Num(double v, int prec = 1) { return Fixed(v, prec); }
 

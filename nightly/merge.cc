@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "framework/svg.h"
+
 namespace crashlab::nightly {
 namespace {
 
@@ -71,35 +73,7 @@ void Diff(json& summary, const json& previous) {
   summary["moved"] = moved;
 }
 
-std::string Xml(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      case '\'':
-        o += "&apos;";
-        break;
-      default:
-        // XML 1.0 allows only tab, newline and carriage return below 0x20.
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          o += ' ';
-        else
-          o += static_cast<char>(c);
-    }
-  }
-  return o;
-}
+std::string Xml(const std::string& s) { return svg::Escape(s); }
 
 void WriteJunit(const json& s, const std::filesystem::path& file) {
   int failures = 0, errors = 0, skipped = 0;

@@ -114,7 +114,15 @@ TEST(NightlyCli, MergeShardsAndCompareWithThePreviousNight) {
   std::ifstream in(dir.path() / "m1" / "summary.json");
   auto s = nlohmann::json::parse(in);
   ASSERT_EQ(s["entries"].size(), 3u);
-  EXPECT_TRUE(std::filesystem::exists(dir.path() / "m1" / "junit.xml"));
+  ASSERT_TRUE(std::filesystem::exists(dir.path() / "m1" / "junit.xml"));
+  ProcessOptions x;
+  x.argv = {"xmllint", "--noout", "--schema", JUNIT_XSD,
+            (dir.path() / "m1" / "junit.xml").string()};
+  x.log = dir.path() / "xmllint.log";
+  Process xl = Process::Spawn(x);
+  ASSERT_TRUE(xl.WaitFor(Millis(30000)));
+  EXPECT_EQ(WEXITSTATUS(xl.raw_status()), 0)
+      << "junit.xml must validate against the Jenkins schema";
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "m1" / "summary.html"));
   m = Merge({"s1", "s2", "--previous", "m1/summary.json", "--out", "m2"}, dir.path());
   ASSERT_EQ(m.code, 0) << m.out;
