@@ -11,30 +11,18 @@
 #include <sstream>
 
 #include "framework/process.h"
+#include "tests/support/run_program.h"
 
 namespace crashlab {
 namespace {
 
 using nlohmann::json;
 
-struct Result {
-  int code;
-  std::string out;
-};
+using Result = testing::ProgramResult;
 
 Result Run(const std::vector<std::string>& argv, const std::filesystem::path& dir,
            int timeout_s = 600) {
-  ProcessOptions o;
-  o.argv = argv;
-  o.log = dir / "cmd.log";
-  o.cwd = dir;
-  std::filesystem::remove(o.log);
-  Process p = Process::Spawn(o);
-  EXPECT_TRUE(p.WaitFor(Millis(timeout_s * 1000)));
-  std::ifstream in(o.log);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(p.raw_status()) ? WEXITSTATUS(p.raw_status()) : -1, ss.str()};
+  return testing::RunProgram(argv, dir, timeout_s);
 }
 
 Result Bench(std::vector<std::string> args, const std::filesystem::path& dir) {

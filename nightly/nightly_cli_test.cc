@@ -9,28 +9,16 @@
 #include <sstream>
 
 #include "framework/process.h"
+#include "tests/support/run_program.h"
 
 namespace crashlab {
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
+using Result = testing::ProgramResult;
 
 Result Nightly(std::vector<std::string> args, const std::filesystem::path& dir) {
-  ProcessOptions o;
-  o.argv = {CRASHLAB_CLI, "nightly"};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.log = dir / "cmd.log";
-  o.cwd = dir;
-  std::filesystem::remove(o.log);
-  Process p = Process::Spawn(o);
-  EXPECT_TRUE(p.WaitFor(Millis(300000)));
-  std::ifstream in(o.log);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(p.raw_status()) ? WEXITSTATUS(p.raw_status()) : -1, ss.str()};
+  args.insert(args.begin(), {CRASHLAB_CLI, "nightly"});
+  return testing::RunProgram(args, dir, 300);
 }
 
 std::vector<std::string> Ids(const std::string& listing) {
@@ -85,18 +73,8 @@ TEST(NightlyCli, RunsAShardWithinItsBudget) {
 }
 
 Result Merge(std::vector<std::string> args, const std::filesystem::path& dir) {
-  ProcessOptions o;
-  o.argv = {CRASHLAB_CLI, "report", "merge"};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.log = dir / "merge.log";
-  o.cwd = dir;
-  std::filesystem::remove(o.log);
-  Process p = Process::Spawn(o);
-  EXPECT_TRUE(p.WaitFor(Millis(60000)));
-  std::ifstream in(o.log);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return {WIFEXITED(p.raw_status()) ? WEXITSTATUS(p.raw_status()) : -1, ss.str()};
+  args.insert(args.begin(), {CRASHLAB_CLI, "report", "merge"});
+  return testing::RunProgram(args, dir, 60);
 }
 
 // Two shards merged: every entry once; against the previous night, nothing new when
