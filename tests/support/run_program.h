@@ -20,15 +20,16 @@ struct ProgramResult {
 
 // Runs `argv` in `dir` (output in dir/program.log); fails the test if it does not end
 // within `timeout_s`.
-inline ProgramResult RunProgram(const std::vector<std::string>& argv, const std::filesystem::path& dir,
-                                int timeout_s = 600) {
+inline ProgramResult RunProgram(const std::vector<std::string>& argv,
+                                const std::filesystem::path& dir, int timeout_s = 600) {
   ProcessOptions o;
   o.argv = argv;
   o.log = dir / "program.log";
   o.cwd = dir;
   std::filesystem::remove(o.log);
   Process p = Process::Spawn(o);
-  EXPECT_TRUE(p.WaitFor(Millis(timeout_s * 1000))) << argv.front() << " did not end in " << timeout_s << " s";
+  EXPECT_TRUE(p.WaitFor(Millis(timeout_s * 1000)))
+      << argv.front() << " did not end in " << timeout_s << " s";
   std::ifstream in(o.log);
   std::stringstream ss;
   ss << in.rdbuf();
