@@ -196,28 +196,6 @@ void KillProcesses(const std::vector<std::string>& dirs, std::vector<std::string
   }
 }
 
-std::vector<fs::path> CgroupDirs(const std::string& name) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  std::vector<fs::path> tops;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    tops.push_back(h.path() / name);
-  }
-  tops.push_back(fs::path("/sys/fs/cgroup") / name);  // a pure v2 layout
-  for (const auto& top : tops) {
-    if (!fs::is_directory(top, ec)) continue;
-    out.push_back(top);
-    for (const auto& d : fs::recursive_directory_iterator(top, ec)) {
-      if (d.is_directory(ec)) out.push_back(d.path());
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
-    return a.string().size() > b.string().size();
-  });
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
 void RemoveCgroup(const std::string& name, std::vector<std::string>& done) {
   const auto deadline = Clock::now() + std::chrono::seconds(5);
   for (;;) {
@@ -334,6 +312,28 @@ pid_t SpawnGuardian(const fs::path& dir, int read_fd) {
 }
 
 }  // namespace
+
+std::vector<fs::path> CgroupDirs(const std::string& name) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  std::vector<fs::path> tops;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    tops.push_back(h.path() / name);
+  }
+  tops.push_back(fs::path("/sys/fs/cgroup") / name);  // a pure v2 layout
+  for (const auto& top : tops) {
+    if (!fs::is_directory(top, ec)) continue;
+    out.push_back(top);
+    for (const auto& d : fs::recursive_directory_iterator(top, ec)) {
+      if (d.is_directory(ec)) out.push_back(d.path());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
+    return a.string().size() > b.string().size();
+  });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 const char* ToString(Kind kind) {
   switch (kind) {

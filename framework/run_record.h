@@ -17,6 +17,10 @@ namespace crashlab::runrecord {
 // $TMPDIR/.crashlab-state-UID. Created 0700.
 std::filesystem::path StateRoot();
 
+// The directories of cgroup `name` (relative to each hierarchy's root) in every
+// hierarchy, deepest first: the order rmdir needs.
+std::vector<std::filesystem::path> CgroupDirs(const std::string& name);
+
 // What a record names. kDir: a directory the run created (processes whose working dir,
 // root or command line lie in it are killed, mounts under it unmounted, then it is
 // removed); kKeepDir: the same but the directory stays (--keep-data); kCgroup: a cgroup

@@ -462,21 +462,7 @@ std::string Engine::Teardown() {
 }
 
 std::vector<fs::path> Engine::CgroupDirs() const {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    const fs::path top = h.path() / cgroup_parent_.substr(1);
-    if (!fs::is_directory(top, ec)) continue;
-    out.push_back(top);
-    for (const auto& d : fs::recursive_directory_iterator(top, ec)) {
-      if (d.is_directory(ec)) out.push_back(d.path());
-    }
-  }
-  // Deepest first: the order rmdir needs.
-  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
-    return a.string().size() > b.string().size();
-  });
-  return out;
+  return runrecord::CgroupDirs(cgroup_parent_.substr(1));
 }
 
 std::string Engine::RemoveCgroups() {
